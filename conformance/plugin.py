@@ -1,0 +1,193 @@
+"""The pytest plugin: `pytest --pyargs conformance --impl IMPL [--device DEV] [-n auto]`.
+
+Registered through the `pytest11` entry point, so it is active wherever the kit is installed. It
+only acts on the properties inside `conformance/properties/`; other test suites see its options and
+Hypothesis profiles, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import HealthCheck, Phase, settings
+
+from conformance import expected, impl, spec
+from conformance.strategies import limits
+
+PROPERTIES_DIR = Path(__file__).resolve().parent / "properties"
+
+_COMMON = dict(deadline=None, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# The profiles of the kit, selectable with Hypothesis's own --hypothesis-profile.
+PROFILES: dict[str, dict[str, Any]] = {
+    "default": dict(_COMMON, max_examples=20, stateful_step_count=12),
+    "ci": dict(_COMMON, max_examples=20, stateful_step_count=12, derandomize=True, database=None),
+    "thorough": dict(_COMMON, max_examples=400, stateful_step_count=50),
+}
+for _name, _values in PROFILES.items():
+    settings.register_profile(_name, **_values)
+
+# A known departure is run for its verdict only: no shrinking, few examples (array-api-tests
+# spent minutes shrinking known failures).
+KNOWN_FAILURE_SETTINGS = dict(phases=(Phase.explicit, Phase.reuse, Phase.generate), max_examples=10)
+
+_STATE = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("prune-conformance")
+    group.addoption("--impl", default=None,
+                    help="implementation under test: torch, reference, a dotted module or a .py "
+                         f"file (default: ${impl.ENV_VAR}, else torch)")
+    group.addoption("--device", default="cpu", help="torch device string (default: cpu)")
+    group.addoption("--expected-failures", default=None, metavar="FILE|none",
+                    help="known departures of the implementation (default: the shipped file "
+                         "for torch, none otherwise)")
+    group.addoption("--max-numel", type=int, default=limits.max_numel,
+                    help=f"largest tensor the properties draw (default {limits.max_numel})")
+
+
+def is_property(item: pytest.Item) -> bool:
+    return PROPERTIES_DIR in Path(str(item.path)).resolve().parents
+
+
+def property_id(item: pytest.Item) -> str:
+    """The id of a property inside the properties package: `test_file.py::test_name[params]`."""
+    relative = Path(str(item.path)).resolve().relative_to(PROPERTIES_DIR).as_posix()
+    return f"{relative}::{item.name}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "clause(*ids): the SPEC.md clauses a property checks")
+    config.addinivalue_line("markers", "slow: heavy checks, off by default")
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("default")
+    limits.max_numel = config.getoption("max_numel")
+    state: dict[str, Any] = {}
+    config.stash[_STATE] = state
+    try:
+        chosen = impl.resolve(config.getoption("impl"))
+        state["impl"] = impl.load(chosen)
+        state["device"] = torch.device(config.getoption("device"))
+        state["expected_file"], state["expected"] = expected.load(
+            config.getoption("expected_failures"), chosen)
+    except (impl.ImplementationError, expected.ExpectedFailuresError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    except RuntimeError as exc:  # torch.device of a bad string
+        raise pytest.UsageError(f"bad --device {config.getoption('device')!r}: {exc}") from None
+    state["device_problem"] = device_problem(state["device"])
+    state["matched"] = set()
+
+
+def device_problem(device: torch.device) -> str | None:
+    """Why the device cannot be used here, or None."""
+    try:
+        torch.empty(1, device=device)
+    except Exception as exc:
+        return f"device {str(device)!r} is not available on this machine ({type(exc).__name__})"
+    return None
+
+
+def state_of(config: pytest.Config) -> dict[str, Any]:
+    return config.stash[_STATE]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = state_of(config)
+    implementation: impl.Implementation = state["impl"]
+    seed = config.getoption("hypothesis_seed", None)
+    profile = settings.get_current_profile_name()
+    lines = [
+        f"prune-conformance: implementation {implementation.name} "
+        f"({implementation.version}, {implementation.file})",
+        f"prune-conformance: torch {torch.__version__}, device {state['device']}"
+        + (f" (skipped: {state['device_problem']})" if state["device_problem"] else ""),
+        f"prune-conformance: hypothesis profile {profile!r}, seed "
+        + (str(seed) if seed is not None else
+           "derandomized" if settings.default.derandomize else "random (see --hypothesis-seed)"),
+        f"prune-conformance: expected failures {state['expected_file'] or 'none'}"
+        + (f" ({len(state['expected'])} entries)" if state["expected"] else ""),
+    ]
+    if implementation.missing:
+        lines.append(f"prune-conformance: implementation lacks {', '.join(implementation.missing)}")
+    return lines
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Check every property cites known clauses, and mark the known departures."""
+    state = state_of(config)
+    known = spec.clauses()
+    for item in items:
+        if not is_property(item):
+            continue
+        cited = [c for mark in item.iter_markers("clause") for c in mark.args]
+        if not cited:
+            raise pytest.UsageError(f"property {property_id(item)} cites no SPEC.md clause")
+        unknown = [c for c in cited if c not in known]
+        if unknown:
+            raise pytest.UsageError(f"property {property_id(item)} cites unknown clauses {unknown}")
+        departure = expected.lookup(state["expected"], property_id(item))
+        if departure is not None:
+            state["matched"].add(departure.test_id)
+            item.add_marker(pytest.mark.xfail(
+                reason=f"{departure.clause}: {departure.reason}", strict=True))
+            item.stash[_KNOWN] = departure
+    state["collected"] = {property_id(i) for i in items if is_property(i)}
+
+
+_KNOWN = pytest.StashKey[expected.Departure]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Run a known departure without shrinking; restore the test's own settings afterwards."""
+    function = getattr(item, "obj", None)
+    inner = getattr(function, "__func__", function)
+    own = getattr(inner, "_hypothesis_internal_use_settings", None)
+    if _KNOWN not in item.stash or own is None:
+        yield
+        return
+    inner._hypothesis_internal_use_settings = settings(
+        own, **dict(KNOWN_FAILURE_SETTINGS, max_examples=min(own.max_examples, 10)))
+    try:
+        yield
+    finally:
+        inner._hypothesis_internal_use_settings = own
+
+
+# --- fixtures the properties use ------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def implementation(request: pytest.FixtureRequest) -> impl.Implementation:
+    """The implementation under test, as loaded from --impl."""
+    return state_of(request.config)["impl"]
+
+
+@pytest.fixture(scope="session")
+def prune(implementation: impl.Implementation) -> impl.ImplementationNamespace:
+    """The module under test, spelled like user code: `prune.l1_unstructured(...)`."""
+    return implementation.namespace()
+
+
+@pytest.fixture(scope="session")
+def device(request: pytest.FixtureRequest) -> torch.device:
+    """The --device; properties that need it skip with one reason where it is absent."""
+    state = state_of(request.config)
+    if state["device_problem"]:
+        pytest.skip(state["device_problem"])
+    return state["device"]
+
+
+@pytest.fixture(scope="session")
+def expected_departures(request: pytest.FixtureRequest) -> dict[str, expected.Departure]:
+    return state_of(request.config)["expected"]
+
+
+@pytest.fixture(scope="session")
+def collected_properties(request: pytest.FixtureRequest) -> set[str]:
+    return state_of(request.config)["collected"]
