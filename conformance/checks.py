@@ -1,4 +1,4 @@
-"""Assertions that speak the spec: each failure names its clause, what was expected and what was seen.
+"""Assertions that speak the spec: each failure names its clause, the expected and the seen.
 
 Properties import this module as `ck` and never use a bare `assert` for a spec rule, so that every
 failure reads like `AMOUNT-2: 0.5 of 5 entries must prune round(2.5) = 2, pruned 3`.
@@ -106,7 +106,8 @@ def expect_binary_mask(mask: torch.Tensor, param: torch.Tensor, clause: str) -> 
     expect_equal(mask.dtype, param.dtype, clause, "mask dtype")
     expect_equal(mask.device, param.device, clause, "mask device")
     binary = bool(((mask == 0) | (mask == 1)).all())
-    expect(binary, clause, f"mask must hold only 0 and 1, holds {sorted(set(mask.flatten().tolist()))[:8]}")
+    values = sorted(set(mask.flatten().tolist()))[:8]
+    expect(binary, clause, f"mask must hold only 0 and 1, holds {values}")
 
 
 def expect_same_mask(seen: torch.Tensor, expected: torch.Tensor, clause: str, what: str) -> None:
@@ -122,7 +123,7 @@ def expect_monotone(before: torch.Tensor, after: torch.Tensor, clause: str) -> N
     if bool(revived.any()):
         raise SpecViolation(
             clause, f"{int(revived.sum())} pruned entries were revived:\n"
-                    f"{masks_side_by_side(before, after, expected_label='before', seen_label='after')}")
+                    f"{masks_side_by_side(before, after, 'before', 'after')}")
 
 
 # --- module snapshots for ATOMIC --------------------------------------------------------------
@@ -191,7 +192,8 @@ class ModuleSnapshot:
 def _same_values(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:
     if a is None or b is None:
         return a is b
-    return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a.nan_to_num(), b.nan_to_num()))
+    return (a.shape == b.shape and a.dtype == b.dtype
+            and bool(torch.equal(a.nan_to_num(), b.nan_to_num())))
 
 
 def _describe_hooks(hooks: tuple) -> str:
@@ -201,7 +203,8 @@ def _describe_hooks(hooks: tuple) -> str:
 def expect_unchanged(before: ModuleSnapshot, module: nn.Module, clause: str, what: str) -> None:
     changes = before.differences(ModuleSnapshot.take(module))
     if changes:
-        raise SpecViolation(clause, f"{what} was rejected but changed the module: " + "; ".join(changes))
+        raise SpecViolation(
+            clause, f"{what} was rejected but changed the module: " + "; ".join(changes))
 
 
 def expect_rejected_unchanged(

@@ -3,7 +3,7 @@
 File format (`conformance/expected/torch.txt` is the example)::
 
     # comment
-    test_amount.py::test_bool_amount_is_rejected | AMOUNT-8 | bool passes as an int; False prunes nothing
+    test_amount.py::test_bad_amount_is_rejected[l1_unstructured-False] | AMOUNT-8 | False is 0
 
 The id is the property's path inside `conformance/properties/` and its name, optionally with a
 parametrization (`test_x[l1_unstructured]`); without one it covers every parametrization.

@@ -124,5 +124,6 @@ def _load_file(path: Path) -> types.ModuleType:
         loader_spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
-        raise ImplementationError(f"implementation file {str(path)!r} failed to import: {exc!r}") from None
+        raise ImplementationError(
+            f"implementation file {str(path)!r} failed to import: {exc!r}") from None
     return module

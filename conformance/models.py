@@ -93,10 +93,8 @@ def build(kind: str, sizes: tuple[int, ...], seed: int, dtype: torch.dtype,
         torch.manual_seed(seed)
         module = spec.build(*sizes)
         shape = spec.input_shape(*sizes)
-        if kind == "Embedding":
-            inputs = torch.randint(0, sizes[0], shape)
-        else:
-            inputs = torch.randn(shape)
+        embedding = kind == "Embedding"
+        inputs = torch.randint(0, sizes[0], shape) if embedding else torch.randn(shape)
     finally:
         # Properties own their randomness: building a module must not move the global generator.
         torch.random.set_rng_state(generator_state)

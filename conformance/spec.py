@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _CLAUSE_LINE = re.compile(
-    r"^- \*\*(?P<id>(?P<area>[A-Z]+)-\d+)\*\* \[(?P<level>core|api|robust), (?P<word>MUST|SHOULD)\] "
+    r"^- \*\*(?P<id>(?P<area>[A-Z]+)-\d+)\*\* "
+    r"\[(?P<level>core|api|robust), (?P<word>MUST|SHOULD)\] "
     r"(?P<text>.*)$"
 )
 _TORCH_NOTE = "*torch 2.13:*"

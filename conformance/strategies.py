@@ -37,7 +37,9 @@ def dtypes() -> st.SearchStrategy[torch.dtype]:
     return st.sampled_from(FLOAT_DTYPES)
 
 
-def shapes(min_dims: int = 1, max_dims: int = 5, min_side: int = 1) -> st.SearchStrategy[tuple[int, ...]]:
+def shapes(
+    min_dims: int = 1, max_dims: int = 5, min_side: int = 1,
+) -> st.SearchStrategy[tuple[int, ...]]:
     """Shapes whose element count stays within the limits; size-1 dims included."""
     cap = min(limits.max_numel, _EXACT_INTS)
     return st.lists(

@@ -49,7 +49,8 @@ def test_float_amount_is_a_fraction_rounded_half_to_even(prune, device, method, 
     remaining, pruned = _units_pruned(prune, subject, call)
     expected = ck.expected_count(call.amount, remaining)
     ck.expect_equal(pruned, expected, "AMOUNT-2",
-                    f"{call.amount!r} of {remaining} units must prune round({call.amount * remaining!r})"
+                    f"{call.amount!r} of {remaining} units must prune "
+                    f"round({call.amount * remaining!r})"
                     f" = {expected}; units pruned by {call}")
 
 

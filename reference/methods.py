@@ -1,0 +1,231 @@
+"""The built-in pruning methods (API-1, API-3), each a BasePruningMethod subclass.
+
+A method's `compute_mask(t, default_mask)` considers all of `t`: through PruningContainer it is
+given only what remains of the tensor (COMPOSE-2), which makes "n counts what remains"
+(AMOUNT-3) hold without each method knowing about earlier calls.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from reference.amount import units_to_prune, validate_amount
+from reference.base import BasePruningMethod
+from reference.errors import check_same_device, check_same_shape, check_tensor
+from reference.selection import (
+    channel_norms,
+    check_structured,
+    magnitude_scores,
+    normalize_dim,
+    random_scores,
+    smallest_k,
+    validate_norm_order,
+)
+
+
+class Identity(BasePruningMethod):
+    """Prunes nothing; establishes the reparametrization with a mask of ones (CUSTOM-3)."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+        """`default_mask` unchanged (CUSTOM-3)."""
+        return default_mask
+
+    @classmethod
+    def apply(cls, module: nn.Module, name: str) -> Identity:  # type: ignore[override]
+        """Apply Identity to `module.<name>` (CUSTOM-3, HOOK-3)."""
+        return super().apply(module, name)
+
+
+class RandomUnstructured(BasePruningMethod):
+    """Prunes k entries at random, every k-subset equally likely (SELECT-6, SELECT-7, DEVICE-5)."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount: int | float) -> None:
+        validate_amount(amount)
+        self.amount = amount
+
+    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+        """Zero k = AMOUNT(amount, t.numel()) entries chosen at random.
+
+        Spec: AMOUNT-1, AMOUNT-2, SELECT-6.
+        """
+        k = units_to_prune(self.amount, t.numel())
+        return _without_smallest_entries(
+            default_mask, k, lambda: random_scores(t.numel(), t.device)
+        )
+
+    @classmethod
+    def apply(  # type: ignore[override]
+        cls, module: nn.Module, name: str, amount: int | float
+    ) -> BasePruningMethod:
+        """Apply RandomUnstructured to `module.<name>` (SELECT-6, HOOK-3)."""
+        return super().apply(module, name, amount=amount)
+
+
+class L1Unstructured(BasePruningMethod):
+    """Prunes the k entries of smallest |score|.
+
+    Spec: SELECT-1, SELECT-2, SELECT-3, SELECT-4, SELECT-5.
+    """
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount: int | float) -> None:
+        validate_amount(amount)
+        self.amount = amount
+
+    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+        """Zero the k = AMOUNT(amount, t.numel()) entries of smallest |t|.
+
+        Spec: SELECT-1, SELECT-3, SELECT-4.
+        """
+        k = units_to_prune(self.amount, t.numel())
+        return _without_smallest_entries(default_mask, k, lambda: magnitude_scores(t))
+
+    @classmethod
+    def apply(  # type: ignore[override]
+        cls,
+        module: nn.Module,
+        name: str,
+        amount: int | float,
+        importance_scores: torch.Tensor | None = None,
+    ) -> BasePruningMethod:
+        """Apply L1Unstructured to `module.<name>` (SELECT-1, SELECT-5, HOOK-3)."""
+        return super().apply(module, name, amount=amount, importance_scores=importance_scores)
+
+
+class RandomStructured(BasePruningMethod):
+    """Prunes k whole channels along `dim` at random (STRUCT-5, STRUCT-7, DEVICE-5)."""
+
+    PRUNING_TYPE = "structured"
+
+    def __init__(self, amount: int | float, dim: int = -1) -> None:
+        validate_amount(amount)
+        _validate_dim(dim)
+        self.amount = amount
+        self.dim = dim
+
+    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+        """Zero k random channels of `t` along `dim` (STRUCT-3, STRUCT-4, STRUCT-5, ERRORS-2)."""
+        dim = _channel_dim(t, self.dim)
+        k = units_to_prune(self.amount, t.shape[dim])
+        return _without_smallest_channels(
+            default_mask, dim, k, lambda: random_scores(t.shape[dim], t.device)
+        )
+
+    @classmethod
+    def apply(  # type: ignore[override]
+        cls, module: nn.Module, name: str, amount: int | float, dim: int = -1
+    ) -> BasePruningMethod:
+        """Apply RandomStructured to `module.<name>` (STRUCT-5, HOOK-3)."""
+        return super().apply(module, name, amount=amount, dim=dim)
+
+
+class LnStructured(BasePruningMethod):
+    """Prunes the k channels along `dim` of smallest L_n norm.
+
+    Spec: STRUCT-1, STRUCT-2, STRUCT-6, STRUCT-7.
+    """
+
+    PRUNING_TYPE = "structured"
+
+    def __init__(self, amount: int | float, n: int | float | str, dim: int = -1) -> None:
+        validate_amount(amount)
+        validate_norm_order(n)
+        _validate_dim(dim)
+        self.amount = amount
+        self.n = n
+        self.dim = dim
+
+    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+        """Zero the k channels of `t` along `dim` of smallest L_n norm.
+
+        Spec: STRUCT-1, STRUCT-2, STRUCT-3, STRUCT-4, ERRORS-2.
+        """
+        dim = _channel_dim(t, self.dim)
+        k = units_to_prune(self.amount, t.shape[dim])
+        return _without_smallest_channels(
+            default_mask, dim, k, lambda: channel_norms(t, self.n, dim)
+        )
+
+    @classmethod
+    def apply(  # type: ignore[override]
+        cls,
+        module: nn.Module,
+        name: str,
+        amount: int | float,
+        n: int | float | str,
+        dim: int,
+        importance_scores: torch.Tensor | None = None,
+    ) -> BasePruningMethod:
+        """Apply LnStructured to `module.<name>` (STRUCT-1, SELECT-5, HOOK-3)."""
+        return super().apply(
+            module, name, amount=amount, n=n, dim=dim, importance_scores=importance_scores
+        )
+
+
+class CustomFromMask(BasePruningMethod):
+    """Prunes the entries where a given mask is 0 (CUSTOM-4, CUSTOM-5, GLOBAL-5)."""
+
+    PRUNING_TYPE = "global"
+
+    def __init__(self, mask: torch.Tensor) -> None:
+        self.mask = check_tensor(mask, "mask")
+
+    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+        """`default_mask` with the entries where `mask == 0` zeroed.
+
+        Spec: CUSTOM-4, CUSTOM-5, DEVICE-6.
+        """
+        check_same_shape(self.mask, default_mask, "mask", "the parameter")
+        check_same_device(self.mask, default_mask, "mask", "the parameter")
+        # Any real or bool mask is accepted; the stored mask stays binary (REPARAM-2).
+        return default_mask * (self.mask != 0).to(dtype=default_mask.dtype)
+
+    @classmethod
+    def apply(  # type: ignore[override]
+        cls, module: nn.Module, name: str, mask: torch.Tensor
+    ) -> BasePruningMethod:
+        """Apply CustomFromMask to `module.<name>` (CUSTOM-4, HOOK-3)."""
+        return super().apply(module, name, mask=mask)
+
+
+def _validate_dim(dim: object) -> None:
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"dim={dim!r} ({type(dim).__name__}) is not an int")
+
+
+def _channel_dim(t: torch.Tensor, dim: int) -> int:
+    check_structured(t)
+    return normalize_dim(dim, t.dim())
+
+
+def _without_smallest_entries(
+    default_mask: torch.Tensor, k: int, scores: Callable[[], torch.Tensor]
+) -> torch.Tensor:
+    """`default_mask` with the entries of the k smallest `scores()` zeroed (COMPOSE-1).
+
+    Scores are computed only when something is pruned: a count of 0 draws no random numbers.
+    """
+    mask = default_mask.clone(memory_format=torch.contiguous_format)
+    if k > 0:
+        mask.view(-1).masked_fill_(smallest_k(scores(), k), 0)
+    return mask
+
+
+def _without_smallest_channels(
+    default_mask: torch.Tensor, dim: int, k: int, scores: Callable[[], torch.Tensor]
+) -> torch.Tensor:
+    """`default_mask` with the k channels of smallest `scores()` along `dim` zeroed (COMPOSE-1)."""
+    mask = default_mask.clone(memory_format=torch.contiguous_format)
+    if k > 0:
+        pruned = smallest_k(scores(), k).nonzero().squeeze(1)
+        mask.index_fill_(dim, pruned, 0)
+    return mask
