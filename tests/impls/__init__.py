@@ -1,0 +1,1 @@
+"""Implementations used by the kit's own tests: deliberately incomplete or broken ones."""

@@ -1,0 +1,79 @@
+"""The pytest plugin: header, implementation loading, missing names, known departures."""
+
+from __future__ import annotations
+
+from conftest import IMPLS, run_suite
+
+HALF_WAY = "test_amount.py and test_exact_half_way_fractions_round_to_even"
+
+
+def test_header_names_implementation_torch_device_profile_and_seed():
+    result = run_suite("reference", "--collect-only", "--hypothesis-seed", "1234")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "prune-conformance: implementation reference (0.1.0, " in out
+    assert "reference/prune.py" in out
+    assert "prune-conformance: torch 2." in out and "device cpu" in out
+    assert "hypothesis profile 'ci', seed 1234" in out
+    assert "expected failures none" in out
+
+
+def test_torch_gets_its_shipped_expected_failures():
+    result = run_suite("torch", "--collect-only")
+    assert "expected failures " in result.stdout and "expected/torch.txt" in result.stdout
+
+
+def test_unknown_implementation_is_a_usage_error_in_one_line():
+    result = run_suite("no_such_module_anywhere", "--collect-only")
+    assert result.returncode == 4  # pytest's usage error
+    assert "unknown implementation 'no_such_module_anywhere'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_name_fails_only_the_properties_that_need_it():
+    impl = str(IMPLS / "no_random_structured.py")
+    result = run_suite(impl, "-k", "test_amount.py and random_structured and int_amount")
+    assert result.returncode == 1
+    assert "API-1: implementation" in result.stdout and "has no 'random_structured'" in result.stdout
+    assert "lacks random_structured" in result.stdout  # said once, in the header
+    ok = run_suite(impl, "-k", "test_amount.py and l1_unstructured and int_amount")
+    assert ok.returncode == 0, ok.stdout
+
+
+def test_a_departure_fails_and_names_its_clause():
+    result = run_suite(str(IMPLS / "half_up_rounding.py"), "-k", HALF_WAY)
+    assert result.returncode == 1
+    assert "AMOUNT-2: " in result.stdout
+
+
+def test_listed_departure_is_expected_and_not_shrunk(tmp_path):
+    listing = tmp_path / "half_up.txt"
+    listing.write_text("test_amount.py::test_exact_half_way_fractions_round_to_even"
+                       " | AMOUNT-2 | rounds half up\n")
+    result = run_suite(str(IMPLS / "half_up_rounding.py"), "-k", HALF_WAY,
+                       "--expected-failures", str(listing), "--hypothesis-show-statistics", "-rx")
+    assert result.returncode == 0, result.stdout
+    assert "xfailed" in result.stdout and "AMOUNT-2: rounds half up" in result.stdout
+    assert "during shrink phase" not in result.stdout, "known departures must not be shrunk"
+
+
+def test_listed_property_that_passes_fails_the_run(tmp_path):
+    listing = tmp_path / "stale.txt"
+    listing.write_text("test_amount.py::test_exact_half_way_fractions_round_to_even"
+                       " | AMOUNT-2 | no longer true\n")
+    result = run_suite("reference", "-k", HALF_WAY, "--expected-failures", str(listing))
+    assert result.returncode == 1
+    assert "XPASS(strict)" in result.stdout
+
+
+def test_expected_failures_none_disables_the_shipped_file():
+    result = run_suite("torch", "--collect-only", "--expected-failures", "none")
+    assert "expected failures none" in result.stdout
+
+
+def test_malformed_expected_failures_file_is_a_usage_error(tmp_path):
+    listing = tmp_path / "bad.txt"
+    listing.write_text("just one field\n")
+    result = run_suite("reference", "--collect-only", "--expected-failures", str(listing))
+    assert result.returncode == 4
+    assert f"{listing}:1:" in result.stderr

@@ -1,0 +1,31 @@
+"""The GitHub workflow is valid YAML with the CPU, torch-matrix and GPU jobs."""
+
+from __future__ import annotations
+
+import yaml
+from conftest import ROOT
+
+
+def load() -> dict:
+    return yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+
+
+def test_cpu_job_runs_the_readme_test_command_on_three_pythons():
+    job = load()["jobs"]["tests"]
+    assert job["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12"]
+    assert any(step.get("run") == "bash scripts/test" for step in job["steps"])
+
+
+def test_conformance_job_spans_torch_releases_and_runs_both_implementations():
+    job = load()["jobs"]["conformance"]
+    releases = job["strategy"]["matrix"]["torch"]
+    assert len(releases) >= 3 and releases[-1].startswith("2.13")
+    script = next(step["run"] for step in job["steps"] if "prune-conformance" in step.get("run", ""))
+    assert "prune-conformance run torch" in script and "prune-conformance run reference" in script
+
+
+def test_gpu_job_runs_on_a_self_hosted_gpu_runner_and_uploads_its_report():
+    job = load()["jobs"]["gpu"]
+    assert job["runs-on"] == ["self-hosted", "gpu"]
+    assert any("scripts/gpu-check" in step.get("run", "") for step in job["steps"])
+    assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in job["steps"])
