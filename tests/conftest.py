@@ -34,6 +34,7 @@ def run_suite(impl: str, *pytest_args: str) -> subprocess.CompletedProcess[str]:
 def inventory() -> list[dict]:
     """Every property with the clauses it cites, collected in a separate process."""
     result = run_kit("-c", "import json, dataclasses; from conformance import inventory; "
-                           "print(json.dumps([dataclasses.asdict(p) for p in inventory.collect()]))")
+                           "properties = [dataclasses.asdict(p) for p in inventory.collect()]; "
+                           "print(json.dumps(properties))")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])

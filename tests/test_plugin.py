@@ -34,7 +34,8 @@ def test_missing_name_fails_only_the_properties_that_need_it():
     impl = str(IMPLS / "no_random_structured.py")
     result = run_suite(impl, "-k", "test_amount.py and random_structured and int_amount")
     assert result.returncode == 1
-    assert "API-1: implementation" in result.stdout and "has no 'random_structured'" in result.stdout
+    assert "API-1: implementation" in result.stdout
+    assert "has no 'random_structured'" in result.stdout
     assert "lacks random_structured" in result.stdout  # said once, in the header
     ok = run_suite(impl, "-k", "test_amount.py and l1_unstructured and int_amount")
     assert ok.returncode == 0, ok.stdout
