@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import IMPLS, run_suite
+from support import IMPLS, run_suite
 
 HALF_WAY = "test_amount.py and test_exact_half_way_fractions_round_to_even"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from conftest import ROOT
+from support import ROOT
 
 
 def load() -> dict:

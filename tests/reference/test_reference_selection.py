@@ -68,7 +68,7 @@ def test_half_norms_accumulate_without_overflow():  # DEVICE-2
     assert torch.isfinite(channel_norms(t, 2, 0)).all()
 
 
-@pytest.mark.parametrize("n", ["nuc", "abc", None, 1j, True, NAN, [2]])
+@pytest.mark.parametrize("n", ["nuc", "abc", None, 1j, True, NAN, -1.0, -0.5, [2]])
 def test_invalid_norm_orders(n):  # STRUCT-6
     with pytest.raises(ValueError, match="n=") as info:
         validate_norm_order(n)
