@@ -21,7 +21,12 @@ from reference.errors import (
     check_same_shape,
     check_tensor,
 )
-from reference.selection import check_structured, normalize_dim, remaining_channels
+from reference.selection import (
+    check_structured,
+    normalize_dim,
+    remaining_channels,
+    remaining_entries,
+)
 from reference.serial import pruned_tensor
 
 _MISSING = object()
@@ -172,13 +177,17 @@ def combine_masks(method: BasePruningMethod, t: torch.Tensor, mask: torch.Tensor
     `method.dim`; 'global': all of `t`. The result keeps the dtype of `mask` (REPARAM-2).
     """
     kind = getattr(method, "PRUNING_TYPE", None)
-    combined = mask.clone(memory_format=torch.contiguous_format)
     if kind == "unstructured":
         remaining = mask == 1
-        candidates = t[remaining]
-        partial = method.compute_mask(candidates, default_mask=mask[remaining])
-        combined[remaining] = _checked_partial(partial, candidates, method, mask.dtype)
-    elif kind == "structured":
+        candidates = remaining_entries(t, remaining)
+        # The old mask is 1 on every remaining entry: the method starts from ones.
+        partial = method.compute_mask(candidates, default_mask=mask.new_ones(candidates.shape))
+        partial = _checked_partial(partial, candidates, method, mask.dtype)
+        # Copied only now, once the method's temporaries are freed (peak memory); masked_scatter_
+        # fills the remaining entries in row-major order without int64 indices.
+        return mask.clone(memory_format=torch.contiguous_format).masked_scatter_(remaining, partial)
+    combined = mask.clone(memory_format=torch.contiguous_format)
+    if kind == "structured":
         if not hasattr(method, "dim"):
             raise AttributeError(
                 f"{type(method).__name__} has PRUNING_TYPE 'structured' but no `dim` attribute "

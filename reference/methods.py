@@ -186,8 +186,9 @@ class CustomFromMask(BasePruningMethod):
         """
         check_same_shape(self.mask, default_mask, "mask", "the parameter")
         check_same_device(self.mask, default_mask, "mask", "the parameter")
-        # Any real or bool mask is accepted; the stored mask stays binary (REPARAM-2).
-        return default_mask * (self.mask != 0).to(dtype=default_mask.dtype)
+        # Any real or bool mask is accepted; the stored mask stays binary (REPARAM-2). The bool
+        # factor multiplies as 0 or 1 in default_mask's dtype, without a converted copy.
+        return default_mask * (self.mask != 0)
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -213,10 +214,12 @@ def _without_smallest_entries(
     """`default_mask` with the entries of the k smallest `scores()` zeroed (COMPOSE-1).
 
     Scores are computed only when something is pruned: a count of 0 draws no random numbers.
+    They are ranked before the mask is copied, so that they are freed by then (peak memory).
     """
+    pruned = smallest_k(scores(), k) if k > 0 else None
     mask = default_mask.clone(memory_format=torch.contiguous_format)
-    if k > 0:
-        mask.view(-1).masked_fill_(smallest_k(scores(), k), 0)
+    if pruned is not None:
+        mask.view(-1).masked_fill_(pruned, 0)
     return mask
 
 

@@ -6,11 +6,13 @@ functional forms prune in place and return the module; `Cls.apply` returns the h
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import torch
 from torch import nn
 
+from reference.amount import units_to_prune
 from reference.base import (
     BasePruningMethod,
     PruningContainer,
@@ -30,6 +32,7 @@ from reference.methods import (
     RandomStructured,
     RandomUnstructured,
 )
+from reference.selection import magnitude_scores, remaining_entries, smallest_k_of_pieces
 
 __all__ = [
     "BasePruningMethod",
@@ -158,18 +161,60 @@ def global_unstructured(
         scores.append(orig if given is None else checked_scores(given, orig, f"parameter {name!r}"))
         masks.append(_current_mask(module, name, orig))
         origs.append(orig)
+    new_masks = _global_masks(method, scores, masks)
+    plans = [
+        plan_pruning(CustomFromMask(mask), module, name)
+        for (module, name), mask in zip(pairs, new_masks, strict=True)
+    ]
+    for plan in plans:
+        commit(plan)
+
+
+def _global_masks(
+    method: BasePruningMethod, scores: list[torch.Tensor], masks: list[torch.Tensor]
+) -> list[torch.Tensor]:
+    """Each tensor's new mask: `method` applied once to the remaining entries of all the tensors
+    together, as combine_masks applies it to their concatenation (GLOBAL-1, GLOBAL-2, GLOBAL-3).
+    """
+    # Exactly L1Unstructured: a subclass may rank otherwise, through its own compute_mask.
+    if type(method) is L1Unstructured:
+        return _global_l1_masks(method.amount, scores, masks)
     flat_mask = combine_masks(
         method,
         torch.cat([s.detach().reshape(-1) for s in scores]),
         torch.cat([m.reshape(-1) for m in masks]),
     )
-    shares = flat_mask.split([orig.numel() for orig in origs])
-    plans = [
-        plan_pruning(CustomFromMask(share.view_as(orig).clone()), module, name)
-        for (module, name), orig, share in zip(pairs, origs, shares, strict=True)
+    shares = flat_mask.split([mask.numel() for mask in masks])
+    # Copies, so that no tensor's hook keeps the whole concatenation alive.
+    return [share.view_as(mask).clone() for share, mask in zip(shares, masks, strict=True)]
+
+
+def _global_l1_masks(
+    amount: int | float, scores: list[torch.Tensor], masks: list[torch.Tensor]
+) -> list[torch.Tensor]:
+    """`_global_masks` of L1Unstructured, computed tensor by tensor.
+
+    The same masks as combine_masks gives on the concatenation (k counted over all remaining
+    entries, one threshold, ties to the lowest index of the concatenation), without building
+    it: the concatenated scores and masks and their copies are most of the memory and time of
+    global pruning (torch makes several of them).
+    """
+    # The dtypes torch.cat would give the concatenated scores and masks.
+    score_dtype = functools.reduce(torch.promote_types, [s.dtype for s in scores])
+    mask_dtype = functools.reduce(torch.promote_types, [m.dtype for m in masks])
+    remaining = [mask == 1 for mask in masks]
+    candidates = [
+        magnitude_scores(remaining_entries(s.detach().to(score_dtype), left))
+        for s, left in zip(scores, remaining, strict=True)
     ]
-    for plan in plans:
-        commit(plan)
+    k = units_to_prune(amount, sum(c.numel() for c in candidates))
+    pruned = smallest_k_of_pieces(candidates, k)
+    del candidates  # freed before the masks are built (peak memory)
+    return [
+        mask.to(dtype=mask_dtype, memory_format=torch.contiguous_format, copy=True)
+        .masked_scatter_(left, (~chosen).to(mask_dtype))
+        for mask, left, chosen in zip(masks, remaining, pruned, strict=True)
+    ]
 
 
 def remove(module: nn.Module, name: str) -> nn.Module:
@@ -234,7 +279,10 @@ def _collect_pairs(parameters: object) -> list[tuple[nn.Module, str]]:
 
 
 def _current_mask(module: nn.Module, name: str, orig: torch.Tensor) -> torch.Tensor:
-    """The mask of `module.<name>`: its buffer if pruned, else ones (GLOBAL-3)."""
+    """The mask of `module.<name>`: its buffer if pruned, else ones (GLOBAL-3).
+
+    The ones are a broadcast view of a single 1, so that only their concatenation takes memory.
+    """
     if find_hook(module, name)[1] is not None:
         return getattr(module, name + "_mask").detach()
-    return torch.ones_like(orig.detach())
+    return torch.ones((), dtype=orig.dtype, device=orig.device).expand(orig.shape)

@@ -1,9 +1,9 @@
 """Which units to prune: the deterministic k-smallest selection and channel norms.
 
-The k smallest scores are found with one selection pass (`torch.kthvalue`, linear time) instead
-of a full top-k; entries strictly below the threshold are pruned and the rest of k is filled from
-the entries equal to it, lowest flat index first (SELECT-3), so the result depends on the values
-alone, not on device, layout or threads.
+The k smallest scores are found with a linear-time selection of the k-th smallest (a radix select
+on the CPU, `torch.kthvalue` elsewhere) instead of a full top-k; entries up to that threshold are
+pruned, and of the entries equal to it only the lowest flat indices (SELECT-3), so the result
+depends on the values alone, not on device, layout or threads.
 
 Spec: SELECT-1, SELECT-2, SELECT-3, SELECT-4, STRUCT-1, STRUCT-2, STRUCT-3.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 
 import torch
 
@@ -22,6 +23,24 @@ from reference.errors import InvalidNormError
 _ACCUMULATE_IN_FLOAT32 = (torch.float16, torch.bfloat16)
 
 
+# Integer dtypes of the float dtypes' width: the view that exposes a float's bit pattern.
+_BITS_OF = {
+    torch.float16: torch.int16,
+    torch.bfloat16: torch.int16,
+    torch.float32: torch.int32,
+    torch.float64: torch.int64,
+}
+# Below this many scores kthvalue's copies are small and it is quicker than counting digits.
+_RADIX_MIN = 1 << 20
+# The radix select ranks 12 bits of the keys per round: 4096 bins, few enough that torch counts
+# and sums them serially (it splits ops over 32768 elements across threads, which costs more
+# than it saves on small arrays). It goes through the keys in chunks, so that its temporaries
+# stay a chunk's size whatever the size of the scores.
+_DIGIT_BITS = 12
+_DIGIT_MASK = (1 << _DIGIT_BITS) - 1
+_CHUNK = 1 << 22
+
+
 def smallest_k(scores: torch.Tensor, k: int) -> torch.Tensor:
     """Boolean mask of the k smallest entries of the 1-d `scores`.
 
@@ -29,22 +48,121 @@ def smallest_k(scores: torch.Tensor, k: int) -> torch.Tensor:
 
     NaN ranks above +inf (SELECT-4); among equal scores the lowest index is chosen first (SELECT-3).
     """
-    total = scores.numel()
+    return smallest_k_of_pieces([scores], k)[0]
+
+
+def smallest_k_of_pieces(pieces: Sequence[torch.Tensor], k: int) -> list[torch.Tensor]:
+    """Boolean masks, one per piece, of the k smallest entries of the concatenation of the 1-d
+    `pieces`, found without concatenating them (global pruning ranks many tensors together).
+
+    Spec: SELECT-1, SELECT-3, SELECT-4, STRUCT-2, GLOBAL-2.
+
+    NaN ranks above +inf (SELECT-4); among equal scores the lowest index of the concatenation is
+    chosen first (SELECT-3).
+    """
+    total = sum(piece.numel() for piece in pieces)
     if k <= 0:
-        return torch.zeros_like(scores, dtype=torch.bool)
+        return [torch.zeros_like(piece, dtype=torch.bool) for piece in pieces]
     if k >= total:
-        return torch.ones_like(scores, dtype=torch.bool)
-    # kthvalue ranks NaN above every number on every backend, as SELECT-4 wants.
-    threshold = torch.kthvalue(scores, k).values
+        return [torch.ones_like(piece, dtype=torch.bool) for piece in pieces]
+    threshold = kth_smallest(pieces, k)
     nan_threshold = bool(torch.isnan(threshold))
     # With a NaN threshold every number is below it, and the ties are the NaNs.
-    chosen = ~torch.isnan(scores) if nan_threshold else scores < threshold
-    missing = k - int(chosen.sum())
-    if missing > 0:
-        ties = ~chosen if nan_threshold else scores == threshold
-        # Only the tie indices are materialised, and only when some of them are needed.
-        chosen[ties.nonzero().squeeze(1)[:missing]] = True
+    chosen = [
+        torch.ones_like(piece, dtype=torch.bool) if nan_threshold else piece <= threshold
+        for piece in pieces
+    ]
+    # Every score equal to the threshold is chosen so far: give back the surplus ties of highest
+    # index, last piece first, so that the lowest indices are pruned. Tie-free scores have none.
+    surplus = sum(int(torch.count_nonzero(mask)) for mask in chosen) - k
+    for piece, mask in zip(reversed(pieces), reversed(chosen), strict=True):
+        if surplus <= 0:
+            break
+        ties = torch.isnan(piece) if nan_threshold else piece == threshold
+        # Only the tie indices are materialised, and only when some of them must be given back.
+        given_back = ties.nonzero().squeeze(1)[-surplus:]
+        mask[given_back] = False
+        surplus -= given_back.numel()
     return chosen
+
+
+def kth_smallest(pieces: Sequence[torch.Tensor], k: int) -> torch.Tensor:
+    """The k-th smallest entry (1 <= k <= total) of the concatenation of the 1-d `pieces`, ranked
+    as torch.kthvalue ranks them: NaN above +inf (SELECT-4), -0.0 equal to 0.0.
+
+    On the CPU, kthvalue copies the scores and allocates an int64 index per entry. Large
+    non-negative float scores (magnitudes, norms, uniform draws: all that the built-in methods
+    rank) are ranked there by a radix select over their bit patterns instead.
+    """
+    keys = _order_keys(pieces)
+    if keys is None:
+        scores = pieces[0] if len(pieces) == 1 else torch.cat(list(pieces))
+        return torch.kthvalue(scores, k).values
+    dtype = pieces[0].dtype
+    return torch.tensor(_kth_smallest_key(keys, k), dtype=_BITS_OF[dtype]).view(dtype)
+
+
+def _order_keys(pieces: Sequence[torch.Tensor]) -> list[torch.Tensor] | None:
+    """Integer keys ordered as the float `pieces`, or None where the radix select does not
+    apply: few scores, another device than the CPU, mixed or other dtypes, a sign bit set.
+
+    The bit pattern of a float without its sign bit, read as an int, grows with the float: +inf
+    lies above every number and NaNs above +inf, as SELECT-4 ranks them. A sign bit (a negative
+    number, -0.0, a negative NaN) would break that order, so those scores go to kthvalue.
+    """
+    dtype = pieces[0].dtype
+    if (
+        sum(piece.numel() for piece in pieces) < _RADIX_MIN
+        or dtype not in _BITS_OF
+        or any(piece.dtype != dtype or piece.device.type != "cpu" for piece in pieces)
+    ):
+        return None
+    keys = [piece.detach().contiguous().view(_BITS_OF[dtype]) for piece in pieces]
+    if any(piece_keys.numel() and piece_keys.min() < 0 for piece_keys in keys):
+        return None
+    return keys
+
+
+def _kth_smallest_key(keys: Sequence[torch.Tensor], k: int) -> int:
+    """The k-th smallest of the non-negative integer `keys`, 12 bits per round, highest first.
+
+    Each round counts the candidates' digits, finds the digit whose bucket holds the k-th
+    smallest and keeps only the candidates of that bucket; once every bit has been ranked they
+    all hold the same key. (The last round's digit may overlap bits already ranked: those are
+    the same in every candidate, so they do not change which bucket is chosen.)
+    """
+    candidates = [chunk for piece in keys for chunk in piece.split(_CHUNK)]
+    shift = keys[0].element_size() * 8
+    while shift > 0:
+        shift = max(shift - _DIGIT_BITS, 0)
+        counts = sum(
+            torch.bincount(_digits(chunk, shift), minlength=1 << _DIGIT_BITS)
+            for chunk in candidates
+        )
+        cumulative = counts.cumsum(0)
+        digit = int(torch.searchsorted(cumulative, k))
+        k -= int(cumulative[digit] - counts[digit])
+        candidates = [chunk[_digits(chunk, shift) == digit] for chunk in candidates]
+    return int(torch.cat(candidates)[0])
+
+
+def _digits(keys: torch.Tensor, shift: int) -> torch.Tensor:
+    """Bits shift .. shift+11 of `keys`."""
+    return (keys >> shift).bitwise_and_(_DIGIT_MASK)
+
+
+def remaining_entries(t: torch.Tensor, remaining: torch.Tensor) -> torch.Tensor:
+    """`t[remaining]` for a boolean `remaining` of t's shape: the entries of `t` left by an
+    earlier mask, flattened in row-major order (COMPOSE-2).
+
+    When every entry remains (global pruning of unpruned tensors) that is all of `t`, without a
+    copy. Otherwise the entries are gathered chunk by chunk: boolean indexing of the whole
+    tensor first builds an int64 index per remaining entry, twice the size of float32 entries.
+    """
+    if bool(remaining.all()):
+        return t.reshape(-1)
+    chunks = zip(t.reshape(-1).split(_CHUNK), remaining.reshape(-1).split(_CHUNK), strict=True)
+    return torch.cat([entries[left] for entries, left in chunks])
 
 
 def magnitude_scores(t: torch.Tensor) -> torch.Tensor:
@@ -68,10 +186,10 @@ def validate_norm_order(n: object) -> None:
     if isinstance(n, str) and n == "fro":
         return
     is_real = isinstance(n, numbers.Real) and not isinstance(n, bool)
-    if not is_real or math.isnan(n):
+    # Negative finite p is no norm (vector_norm computes it anyway, as a harmonic-like mean).
+    if not is_real or math.isnan(n) or (math.isfinite(n) and n < 0):
         raise InvalidNormError(
-            f"n={n!r} is not a norm order: expected a real number p (including 0, inf, -inf) "
-            "or 'fro'"
+            f"n={n!r} is not a norm order: expected 'fro', 0, a real number p > 0, inf or -inf"
         )
 
 
