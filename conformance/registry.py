@@ -43,6 +43,11 @@ class Method:
     def __repr__(self) -> str:
         return f"<method {self.function}>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints drawn values with its pretty printer, which would otherwise spell out
+        # the dataclass field by field (strategies included) instead of using __repr__.
+        printer.text(repr(self))
+
     @property
     def structured(self) -> bool:
         return self.pruning_type == "structured"
@@ -125,11 +130,17 @@ class Call:
     def __repr__(self) -> str:
         return self.source()
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # as Method._repr_pretty_: the runnable source, not the fields
+
 
 def python_literal(value: object) -> str:
     """Source text that rebuilds `value` (for repro snippets)."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"float({str(value)!r})"
+    if isinstance(value, torch.Tensor) and value.device.type == "meta":
+        # meta tensors (the 'other device' of DEVICE-6 on a CPU-only machine) hold no values.
+        return f"torch.empty({list(value.shape)}, dtype={value.dtype}, device='meta')"
     if isinstance(value, torch.Tensor):
         return (f"torch.tensor({value.detach().cpu().tolist()!r}, dtype={value.dtype}"
                 + (f", device={str(value.device)!r})" if value.device.type != "cpu" else ")"))

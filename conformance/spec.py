@@ -74,3 +74,13 @@ def clauses() -> dict[str, Clause]:
 def areas() -> list[str]:
     """Clause areas in the order SPEC.md introduces them."""
     return list(dict.fromkeys(clause.area for clause in clauses().values()))
+
+
+_AREA_HEADING = re.compile(r"^## (?P<area>[A-Z]+): (?P<title>.+)$", re.MULTILINE)
+
+
+@functools.cache
+def area_titles() -> dict[str, str]:
+    """Area -> the title of its SPEC.md section, e.g. AMOUNT -> 'how many units a call prunes'."""
+    text = spec_path().read_text(encoding="utf-8")
+    return {m["area"]: m["title"].strip() for m in _AREA_HEADING.finditer(text)}

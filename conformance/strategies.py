@@ -7,10 +7,13 @@ Every random choice is a Hypothesis draw, so each failure replays and shrinks. S
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from conformance import checks as ck
@@ -93,6 +96,24 @@ def score_tensors(
 
 
 @st.composite
+def tied_channel_tensors(
+    draw: st.DrawFn, shape: tuple[int, ...], dim: int, dtype: torch.dtype, device: torch.device,
+) -> torch.Tensor:
+    """TIES values whose channels along `dim` repeat a few patterns, each copy shuffled: channels
+    with equal norms of every order, where tie-breaking decides a structured mask (SELECT-3)."""
+    dim = dim % len(shape)
+    inner = shape[:dim] + shape[dim + 1:]
+    count = draw(st.integers(1, max(1, shape[dim] // 2)), label="patterns")
+    patterns = [draw(score_values(inner, TIES)) for _ in range(count)]
+    channels = [
+        torch.tensor(draw(st.permutations(patterns[draw(st.integers(0, count - 1))])),
+                     dtype=torch.float64).reshape(inner)
+        for _ in range(shape[dim])
+    ]
+    return torch.stack(channels, dim=dim).to(device=device, dtype=dtype)
+
+
+@st.composite
 def subjects(
     draw: st.DrawFn, device: torch.device, *, mode: str = DISTINCT,
     dtype: torch.dtype | None = None, kinds: tuple[str, ...] | None = None,
@@ -131,6 +152,35 @@ def subjects(
     return subject
 
 
+def seeds() -> st.SearchStrategy[int]:
+    """Seeds for `torch.manual_seed`, drawn by Hypothesis so that a failure replays."""
+    return st.integers(0, 2**32 - 1)
+
+
+@contextmanager
+def seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Run the block with torch's generators seeded by `seed` (the CPU's and `device`'s).
+
+    The generators' states are restored afterwards: a property leaves no trace in torch's random
+    state, so no other property depends on the order they run in.
+    """
+    devices = [] if device.type == "cpu" else [device]
+    with torch.random.fork_rng(devices=devices, device_type=device.type):
+        torch.manual_seed(seed)
+        yield
+
+
+def fewer_examples(divisor: int, floor: int = 3) -> settings:
+    """The current profile with its example budget divided by `divisor` (at least `floor`).
+
+    For a property parametrized over many catalogue entries where each parametrization checks one
+    cheap rule: the profiles keep their meaning (thorough still means more) within the time budget.
+    Use as a decorator beside @given; it reads the profile when the test module is imported, which
+    is after the plugin loaded it.
+    """
+    return settings(max_examples=max(floor, settings.default.max_examples // divisor))
+
+
 def amounts(units: int) -> st.SearchStrategy[int | float]:
     """Valid amounts for `units` remaining units: boundaries, exact half-way fractions, the rest."""
     ints = st.one_of(st.sampled_from(sorted({0, min(1, units), units})), st.integers(0, units))
@@ -142,6 +192,28 @@ def amounts(units: int) -> st.SearchStrategy[int | float]:
         halves = st.integers(0, units - 1).map(lambda j: (j + 0.5) / units)
         floats = st.one_of(floats, halves)
     return st.one_of(ints, floats)
+
+
+def half_way_fractions(units: int) -> st.SearchStrategy[float]:
+    """Float amounts a with a * units exactly j + 0.5, where half-to-even and half-up differ (0.5
+    of 5); 0.0 when `units` admits none."""
+    candidates = [(2 * j + 0.5) / units for j in range(units // 2 + 1)] if units else []
+    exact = [a for a in candidates if a <= 1.0 and (a * units) % 1 == 0.5]
+    return st.sampled_from(exact) if exact else st.just(0.0)
+
+
+def interior_counts(units: int) -> st.SearchStrategy[int]:
+    """Int amounts that prune some but not all of `units`, so a threshold can split a tie (a count
+    of 0 or `units` leaves no choice to make); 0 where there is no such count."""
+    return st.integers(1, units - 1) if units >= 2 else st.just(0)
+
+
+def tie_splitting_counts(scores: list[float]) -> st.SearchStrategy[int]:
+    """Int amounts whose threshold falls inside a group of equal `scores` (one per remaining unit,
+    NaN ranking largest), where tie-breaking decides the mask; else `interior_counts`."""
+    keys = sorted((math.isnan(v), 0.0 if math.isnan(v) else v) for v in scores)
+    splits = [k for k in range(1, len(keys)) if keys[k - 1] == keys[k]]
+    return st.sampled_from(splits) if splits else interior_counts(len(keys))
 
 
 @dataclass(frozen=True)
@@ -191,3 +263,107 @@ def calls(
         kwargs["importance_scores"] = draw(
             score_tensors(shape, subject.param.dtype, device, mode))
     return Call(method, kwargs)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A call made on a subject under `torch.manual_seed(seed)` (random methods replay)."""
+
+    call: Call
+    seed: int
+
+    def source(self, module: str = "module", name: str = "weight") -> str:
+        return f"torch.manual_seed({self.seed}); {self.call.source(module, name)}"
+
+    def __repr__(self) -> str:
+        return self.source()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints draws with its pretty printer, which would spell out the dataclass.
+        printer.text(repr(self))
+
+
+@st.composite
+def applied_calls(
+    draw: st.DrawFn, prune: Any, subject: models.Subject, min_calls: int = 1, max_calls: int = 3,
+    *, methods: list[Method] | None = None, mode: str = DISTINCT,
+) -> list[Applied]:
+    """Prune the subject's tensor by min..max valid calls (any registry method by default, each
+    drawn for the mask the previous ones left), each under a drawn seed; the calls made."""
+    done = []
+    for _ in range(draw(st.integers(min_calls, max_calls), label="calls")):
+        applied = Applied(draw(calls(subject, methods, mode=mode), label="call"),
+                          draw(seeds(), label="seed"))
+        with seeded(applied.seed, subject.param.device):
+            applied.call(prune, subject.module, subject.name)
+        done.append(applied)
+    return done
+
+
+@dataclass
+class GlobalTargets:
+    """The tensors of one `global_unstructured` call: 1-4 modules of one dtype, perhaps two
+    tensors of one module (a Linear's weight and bias), never one (module, name) pair twice; some
+    pruned by earlier calls (`earlier`, as source)."""
+
+    subjects: list[models.Subject]
+    earlier: list[str]
+    labels: dict[int, str]  # id(module) -> its name in repro text, m0, m1, ...
+
+    @property
+    def pairs(self) -> list[tuple[torch.nn.Module, str]]:
+        return [(s.module, s.name) for s in self.subjects]
+
+    def remaining(self) -> int:
+        """Remaining entries over all the tensors: the n of GLOBAL-1."""
+        return sum(ck.remaining_units(ck.mask_or_ones(s.module, s.name), None)
+                   for s in self.subjects)
+
+    def label(self, subject: models.Subject) -> str:
+        return f"{self.labels[id(subject.module)]}.{subject.name}"
+
+    def pairs_source(self) -> str:
+        return "[" + ", ".join(f"({self.labels[id(s.module)]}, {s.name!r})"
+                               for s in self.subjects) + "]"
+
+    def __repr__(self) -> str:
+        built: dict[int, str] = {}
+        for s in self.subjects:
+            built.setdefault(id(s.module), f"{self.labels[id(s.module)]} = {s.source}")
+        return "\n".join([*built.values(), *self.earlier])
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+@st.composite
+def global_targets(
+    draw: st.DrawFn, prune: Any, device: torch.device, *, mode: str = DISTINCT,
+    dtype: torch.dtype | None = None, max_count: int = 4, earlier: bool = True,
+) -> GlobalTargets:
+    """Targets for `global_unstructured`; with `earlier`, each tensor pruned by 0-2 valid calls
+    of any method (random ones under a drawn seed) before, so existing masks come into play."""
+    dtype = dtype or draw(dtypes(), label="dtype")
+    count = draw(st.integers(1, max_count), label="modules")
+    chosen = [draw(subjects(device, mode=mode, dtype=dtype, min_dims=0), label=f"m{i}")
+              for i in range(count)]
+    if draw(st.booleans(), label="a second tensor of one module"):
+        host = draw(st.sampled_from(chosen))
+        others = [n for n, p in host.module.named_parameters(recurse=False)
+                  if n != host.name and p.numel() <= _EXACT_INTS]
+        if others:
+            second = models.Subject(host.module, draw(st.sampled_from(others)), host.inputs,
+                                    host.source)
+            with torch.no_grad():
+                second.param.copy_(draw(score_tensors(
+                    tuple(second.param.shape), dtype, device, mode)))
+            chosen.append(second)
+    labels: dict[int, str] = {}
+    for s in chosen:
+        labels.setdefault(id(s.module), f"m{len(labels)}")
+    done: list[str] = []
+    for s in chosen if earlier else ():
+        done += [a.source(labels[id(s.module)], s.name)
+                 for a in draw(applied_calls(prune, s, 0, 2, mode=mode), label="earlier calls")]
+    order = draw(st.permutations(chosen), label="order of the pairs")
+    return GlobalTargets(list(order), done, labels)

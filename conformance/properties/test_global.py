@@ -1,0 +1,285 @@
+"""GLOBAL: global_unstructured.
+
+The targets (`hh.global_targets`) are 1-4 modules of one dtype, sometimes two tensors of one
+module, each tensor pruned by 0-2 earlier calls of any method, so that existing masks take part.
+Invalid calls are made on fresh targets only: a bad call on pruned tensors is ATOMIC-2's
+(test_atomic.py), so that torch's deleted hooks fail there alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
+from conformance import checks as ck
+from conformance import models
+from conformance import strategies as hh
+from conformance.registry import python_literal
+
+# The unstructured methods global_unstructured accepts, by class name (GLOBAL-6).
+GLOBAL_METHODS = ("L1Unstructured", "RandomUnstructured")
+# How failure messages number entries: one flat index over all tensors.
+FLAT_INDEX = "entries numbered flat over the tensors in the order of the pairs; "
+
+
+@dataclass
+class GlobalRun:
+    """One global_unstructured call: per tensor the masks before and after it and the scores the
+    spec says it ranks; flat over all tensors in the order of the pairs."""
+
+    source: str
+    before: list[torch.Tensor]
+    after: list[torch.Tensor]
+    scores: torch.Tensor  # flat on the CPU: importance scores, else orig * mask (COMPOSE-3)
+
+    @property
+    def candidates(self) -> torch.Tensor:
+        return torch.cat([m.ne(0).flatten().cpu() for m in self.before])
+
+    @property
+    def pruned(self) -> torch.Tensor:
+        return self.candidates & torch.cat([m.eq(0).flatten().cpu() for m in self.after])
+
+    @property
+    def remaining(self) -> int:
+        return int(self.candidates.sum())
+
+
+def _scores_of(subject: models.Subject, given: torch.Tensor | None) -> torch.Tensor:
+    if given is not None:
+        return given.detach().flatten().cpu().double()
+    mask = ck.mask_or_ones(subject.module, subject.name)
+    return (ck.original(subject.module, subject.name) * mask).flatten().cpu().double()
+
+
+def _source(targets: hh.GlobalTargets, method_name: str, amount: object,
+            scores: dict[tuple[nn.Module, str], torch.Tensor] | None, pairs_source: str = "",
+            ) -> str:
+    given = ""
+    if scores:
+        given = ", importance_scores={" + ", ".join(
+            f"({targets.labels[id(m)]}, {n!r}): {python_literal(t)}"
+            for (m, n), t in scores.items()) + "}"
+    return (f"{targets!r}\nprune.global_unstructured({pairs_source or targets.pairs_source()}, "
+            f"prune.{method_name}{given}, amount={amount!r})")
+
+
+def _run(prune: Any, targets: hh.GlobalTargets, method_name: str, amount: object, seed: int,
+         scores: dict[tuple[nn.Module, str], torch.Tensor] | None = None,
+         parameters: object = None, pairs_source: str = "") -> GlobalRun:
+    """Make the call (under `seed`, for the random method); `parameters` replaces the list of
+    pairs (GLOBAL-7)."""
+    subjects = targets.subjects
+    before = [ck.mask_or_ones(s.module, s.name) for s in subjects]
+    flat = torch.cat([_scores_of(s, (scores or {}).get((s.module, s.name))) for s in subjects])
+    extra = {} if scores is None else {"importance_scores": scores}
+    source = _source(targets, method_name, amount, scores, pairs_source)
+    with hh.seeded(seed, subjects[0].param.device):
+        prune.global_unstructured(targets.pairs if parameters is None else parameters,
+                                  getattr(prune, method_name), amount=amount, **extra)
+    after = [ck.mask_or_ones(s.module, s.name) for s in subjects]
+    return GlobalRun(source, before, after, flat)
+
+
+def _amounts(units: int) -> st.SearchStrategy[int | float]:
+    return st.one_of(hh.amounts(units), hh.half_way_fractions(units))
+
+
+def _expect_count(run: GlobalRun, amount: object, clause: str) -> None:
+    expected = ck.expected_count(amount, run.remaining)
+    ck.expect_equal(int(run.pruned.sum()), expected, clause,
+                    f"entries pruned among the {run.remaining} remaining in all tensors "
+                    f"(k = {expected} from amount={amount!r}) by\n{run.source}\n")
+
+
+@pytest.mark.clause("GLOBAL-1", "GLOBAL-3")
+@pytest.mark.parametrize("method_name", GLOBAL_METHODS)
+@given(data=st.data())
+def test_prunes_k_of_all_remaining_entries(prune, device, method_name, data):
+    """k from the amount over the remaining entries of all tensors together; earlier zeros stay."""
+    targets = data.draw(hh.global_targets(prune, device), label="targets")
+    amount = data.draw(_amounts(targets.remaining()), label="amount")
+    run = _run(prune, targets, method_name, amount, data.draw(hh.seeds(), label="seed"))
+    for before, after in zip(run.before, run.after, strict=True):
+        ck.expect_monotone(before, after, "GLOBAL-3")
+    _expect_count(run, amount, "GLOBAL-1")
+
+
+@pytest.mark.clause("GLOBAL-2")
+@pytest.mark.parametrize("mode", [
+    pytest.param(hh.DISTINCT, id="distinct"),
+    pytest.param(hh.TIES, id="ties", marks=pytest.mark.clause("SELECT-2")),
+])
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_l1_has_one_threshold_across_tensors(prune, device, mode, data):
+    """Every entry the call pruned, in any tensor, scores <= every remaining entry of every
+    tensor; among equal scores any choice passes."""
+    targets = data.draw(hh.global_targets(prune, device, mode=mode), label="targets")
+    amount = data.draw(_amounts(targets.remaining()), label="amount")
+    run = _run(prune, targets, "L1Unstructured", amount, 0)
+    _expect_count(run, amount, "GLOBAL-1")
+    ck.expect_smallest_pruned(run.scores.abs(), run.candidates, run.pruned, "GLOBAL-2",
+                              f"{FLAT_INDEX}{run.source}")
+
+
+@pytest.mark.clause("GLOBAL-4")
+@given(data=st.data())
+def test_importance_scores_dict_scores_its_tensors(prune, device, data):
+    """A dict for some of the tensors: those are ranked by their scores (drawn independently of
+    their values), the others by their own values, all against one threshold."""
+    targets = data.draw(hh.global_targets(prune, device), label="targets")
+    chosen = data.draw(st.lists(st.booleans(), min_size=len(targets.subjects),
+                                max_size=len(targets.subjects)), label="scored tensors")
+    scores = {}
+    for subject, scored in zip(targets.subjects, chosen, strict=True):
+        if scored:
+            param = subject.param
+            scores[(subject.module, subject.name)] = data.draw(
+                hh.score_tensors(tuple(param.shape), param.dtype, param.device), label="scores")
+    amount = data.draw(_amounts(targets.remaining()), label="amount")
+    run = _run(prune, targets, "L1Unstructured", amount, 0, scores)
+    _expect_count(run, amount, "GLOBAL-4")
+    ck.expect_smallest_pruned(run.scores.abs(), run.candidates, run.pruned, "GLOBAL-4",
+                              f"{FLAT_INDEX}{run.source}")
+
+
+@pytest.mark.clause("GLOBAL-5")
+@pytest.mark.parametrize("method_name", GLOBAL_METHODS)
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_each_tensor_is_pruned_as_by_custom_from_mask(prune, device, method_name, data):
+    """Each tensor's history is its earlier history plus a CustomFromMask; _orig is the
+    Parameter the tensor had from the start, _mask and the attribute as REPARAM says."""
+    targets = data.draw(hh.global_targets(prune, device), label="targets")
+    params = [module._parameters.get(f"{name}_orig", module._parameters.get(name))
+              for module, name in targets.pairs]
+    histories = [ck.history(prune, module, name) for module, name in targets.pairs]
+    amount = data.draw(_amounts(targets.remaining()), label="amount")
+    run = _run(prune, targets, method_name, amount, data.draw(hh.seeds(), label="seed"))
+    for subject, param, earlier in zip(targets.subjects, params, histories, strict=True):
+        module, name = subject.module, subject.name
+        what = f"{targets.label(subject)} after\n{run.source}\n"
+        ck.expect_reparametrized(prune, module, name, param, "GLOBAL-5", what)
+        seen = ck.history(prune, module, name)
+        ck.expect_equal([type(m).__name__ for m in seen],
+                        [*(type(m).__name__ for m in earlier), "CustomFromMask"], "GLOBAL-5",
+                        f"{what}hook history of {targets.label(subject)}")
+        ck.expect(isinstance(seen[-1], prune.CustomFromMask)
+                  and all(a is b for a, b in zip(seen[:-1], earlier, strict=True)), "GLOBAL-5",
+                  f"{what}the history must keep the earlier method objects and end with the "
+                  f"implementation's CustomFromMask")
+
+
+# --- invalid calls (fresh targets) ---------------------------------------------------------
+
+def _other_method(prune: Any, kind: str, param: torch.Tensor) -> tuple[object, dict[str, Any]]:
+    """A pruning_method that is not 'unstructured', with the keyword arguments it needs."""
+    if kind == "LnStructured":
+        return prune.LnStructured, {"amount": 0, "n": 1, "dim": -1}
+    if kind == "RandomStructured":
+        return prune.RandomStructured, {"amount": 0, "dim": -1}
+    return prune.CustomFromMask, {"mask": torch.ones_like(param.detach())}
+
+
+def _not_a_dict(kind: str, targets: hh.GlobalTargets) -> object:
+    subject = targets.subjects[0]
+    scores = subject.param.detach().clone()
+    if kind == "tensor":
+        return scores
+    if kind == "list":
+        return [scores]
+    return [((subject.module, subject.name), scores)]  # what dict(...) would take
+
+
+@pytest.mark.clause("GLOBAL-6")
+@pytest.mark.parametrize("kind", ["LnStructured", "RandomStructured", "CustomFromMask",
+                                  "scores-tensor", "scores-list", "scores-list-of-items"])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_other_method_types_and_non_dict_scores_are_rejected(prune, device, kind, data):
+    targets = data.draw(hh.global_targets(prune, device, earlier=False), label="targets")
+    amount = data.draw(_amounts(targets.remaining()), label="amount")
+    kwargs: dict[str, Any] = {"amount": amount}
+    if kind.startswith("scores-"):
+        method = getattr(prune, data.draw(st.sampled_from(GLOBAL_METHODS), label="method"))
+        kwargs["importance_scores"] = _not_a_dict(kind.removeprefix("scores-"), targets)
+        what = f"importance_scores of type {type(kwargs['importance_scores']).__name__}"
+    else:
+        method, kwargs = _other_method(prune, kind, targets.subjects[0].param)
+        what = f"pruning_method {kind} (PRUNING_TYPE {getattr(method, 'PRUNING_TYPE', None)!r})"
+    modules = nn.ModuleList(s.module for s in targets.subjects)
+    ck.expect_rejected_unchanged(
+        modules, lambda: prune.global_unstructured(targets.pairs, method, **kwargs), TypeError,
+        "GLOBAL-6", f"{targets!r}\nprune.global_unstructured({targets.pairs_source()}, ...) "
+                    f"with {what}", atomic_clause="GLOBAL-6")
+
+
+def _iterable(kind: str, pairs: list[tuple[nn.Module, str]]) -> object:
+    if kind == "list":
+        return list(pairs)
+    if kind == "tuple":
+        return tuple(pairs)
+    if kind == "generator":
+        return (pair for pair in pairs)
+    if kind == "iterator":
+        return iter(pairs)
+    return dict.fromkeys(pairs).keys()
+
+
+@pytest.mark.clause("GLOBAL-7")
+@pytest.mark.parametrize("kind", ["list", "tuple", "generator", "iterator", "dict_keys"])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_any_iterable_of_pairs_is_read_once(prune, device, kind, data):
+    """A one-shot iterable (generator, iterator) prunes as the list of its pairs would."""
+    targets = data.draw(hh.global_targets(prune, device), label="targets")
+    method_name = data.draw(st.sampled_from(GLOBAL_METHODS), label="method")
+    amount = data.draw(_amounts(targets.remaining()), label="amount")
+    parameters = _iterable(kind, targets.pairs)
+    try:
+        run = _run(prune, targets, method_name, amount, data.draw(hh.seeds(), label="seed"),
+                   parameters=parameters, pairs_source=f"<{kind} of {targets.pairs_source()}>")
+    except Exception as exc:
+        ck.fail("GLOBAL-7", f"global_unstructured must accept a {kind} of (module, name) "
+                            f"pairs, raised {type(exc).__name__}: {exc}")
+    _expect_count(run, amount, "GLOBAL-7")
+    for subject in targets.subjects:
+        last = (ck.history(prune, subject.module, subject.name) or [None])[-1]
+        ck.expect(isinstance(last, prune.CustomFromMask), "GLOBAL-7",
+                  f"{targets.label(subject)} must be pruned by the call given a {kind} of pairs, "
+                  f"its hook history ends with {type(last).__name__}")
+
+
+@pytest.mark.clause("GLOBAL-8")
+@pytest.mark.parametrize("kind", ["empty", "duplicate"])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_empty_or_repeated_pairs_are_rejected(prune, device, kind, data):
+    targets = data.draw(hh.global_targets(prune, device, earlier=False), label="targets")
+    method_name = data.draw(st.sampled_from(GLOBAL_METHODS), label="method")
+    amount = data.draw(_amounts(targets.remaining()), label="amount")
+    if kind == "empty":
+        pairs: list[tuple[nn.Module, str]] = []
+        pairs_source = "[]"
+    else:
+        index = data.draw(st.integers(0, len(targets.pairs) - 1), label="repeated pair")
+        module, name = targets.pairs[index]
+        # A new tuple equal to the first: the pair is the (module, name), not the tuple object.
+        pairs = [*targets.pairs, (module, name)]
+        pairs_source = f"{targets.pairs_source()[:-1]}, ({targets.labels[id(module)]}, {name!r})]"
+    modules = nn.ModuleList(s.module for s in targets.subjects)
+    method = getattr(prune, method_name)
+    what = (f"{targets!r}\nprune.global_unstructured({pairs_source}, prune.{method_name}, "
+            f"amount={amount!r})")
+    exc = ck.expect_rejected_unchanged(
+        modules, lambda: prune.global_unstructured(pairs, method, amount=amount), ValueError,
+        "GLOBAL-8", what, atomic_clause="GLOBAL-8")
+    # "Naming the problem": the argument that is empty, or the tensor given twice.
+    ck.expect_message_names(exc, "parameters" if kind == "empty" else name, "GLOBAL-8", what)

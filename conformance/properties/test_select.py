@@ -1,0 +1,274 @@
+"""SELECT: which entries unstructured methods prune.
+
+Statistical checks here (they spend `ck.FALSE_ALARM_PER_CHECK` each of the run's budget of
+`ck.FALSE_ALARM_PER_RUN` = 1e-6, at most `ck.STATISTICAL_CHECKS_PER_RUN` in the suite): the three
+cases of `test_random_unstructured_chooses_uniformly`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import checks as ck
+from conformance import models
+from conformance import strategies as hh
+from conformance.registry import METHODS, Call, Method, method_ids, methods
+
+# The methods that rank entries by |score| (l1_unstructured), and the random ones.
+SCORED = methods(structured=False, random=False, takes_importance_scores=True)
+RANDOM = methods(random=True)
+RANDOM_UNSTRUCTURED = methods(random=True, structured=False)
+# Calls that leave a tensor already pruned before the call under test: deterministic, so the
+# example replays, and unstructured (structured after unstructured is COMPOSE's).
+FIRST_CALLS = methods(structured=False, random=False)
+
+
+@dataclass
+class Selection:
+    """One call's effect on the entries: masks before/after, scores, per-entry flags."""
+
+    before: torch.Tensor
+    after: torch.Tensor
+    scores: torch.Tensor  # flat, the scores the spec says the call ranks
+    candidates: torch.Tensor  # flat bool: remaining before the call
+    pruned: torch.Tensor  # flat bool: remaining before, pruned by the call
+
+    @property
+    def k(self) -> int:
+        return int(self.pruned.sum())
+
+
+def _maybe_pruned(prune, data, subject: models.Subject, pool: list[Method], mode: str) -> str:
+    """Prune the subject once first if Hypothesis says so; a phrase saying how, for messages."""
+    if not data.draw(st.booleans(), label="already pruned"):
+        return ""
+    first = data.draw(hh.calls(subject, pool, mode=mode), label="first call")
+    first(prune, subject.module, subject.name)
+    return f" after {first}"
+
+
+def _scores(subject: models.Subject, call: Call) -> torch.Tensor:
+    """The scores `call` ranks, flat on the CPU: its importance scores, else the tensor as it is,
+    orig * mask (COMPOSE-3)."""
+    scores = call.kwargs.get("importance_scores")
+    if scores is None:
+        scores = ck.original(subject.module, subject.name) * ck.mask_or_ones(
+            subject.module, subject.name)
+    return scores.detach().flatten().cpu().clone()
+
+
+def _select(prune, subject: models.Subject, call: Call) -> Selection:
+    """Apply `call`; what it pruned among the entries that remained, and the scores it ranked."""
+    module, name = subject.module, subject.name
+    before = ck.mask_or_ones(module, name)
+    scores = _scores(subject, call)
+    call(prune, module, name)
+    after = ck.mask_or_ones(module, name)
+    candidates, pruned = ck.newly_pruned(before, after, None)
+    return Selection(before, after, scores, candidates, pruned)
+
+
+def _describe(subject: models.Subject, call: Call, history: str) -> str:
+    return f"{call} on {subject.source}.{subject.name}{history}"
+
+
+@pytest.mark.clause("SELECT-1", "SELECT-5")
+@pytest.mark.parametrize("mode", [
+    pytest.param(hh.DISTINCT, id="distinct"),
+    pytest.param(hh.TIES, id="ties", marks=pytest.mark.clause("SELECT-2")),
+])
+@pytest.mark.parametrize("method", SCORED, ids=method_ids(SCORED))
+@given(data=st.data())
+def test_prunes_k_entries_of_smallest_magnitude(prune, device, method, mode, data):
+    """Exactly k remaining entries, none scoring above a kept one; with ties, any choice passes."""
+    subject = data.draw(hh.subjects(device, mode=mode, min_dims=method.min_dims()))
+    history = _maybe_pruned(prune, data, subject, FIRST_CALLS, mode)
+    call = data.draw(hh.calls(subject, [method], mode=mode), label="call")
+    what = _describe(subject, call, history)
+    s = _select(prune, subject, call)
+    remaining = int(s.candidates.sum())
+    ck.expect_equal(s.k, ck.expected_count(call.amount, remaining), "SELECT-1",
+                    f"entries pruned among the {remaining} remaining by {what}")
+    ck.expect_smallest_pruned(s.scores.abs(), s.candidates, s.pruned, "SELECT-1", what,
+                              shape=tuple(s.before.shape))
+
+
+@pytest.mark.clause("SELECT-3")
+@pytest.mark.parametrize("method", SCORED, ids=method_ids(SCORED))
+@given(data=st.data())
+def test_ties_prune_lowest_flat_index_first(prune, device, method, data):
+    """The mask is the one SELECT-3 defines: sort by (|score|, NaN last, flat index), prune k.
+
+    The values hold many ties, signed zeros among them (-0.0 and 0.0 are one score, SELECT-4).
+    """
+    mode = data.draw(st.sampled_from([hh.TIES, hh.SPECIAL]), label="mode")
+    subject = data.draw(hh.subjects(device, mode=mode, min_dims=method.min_dims()))
+    history = _maybe_pruned(prune, data, subject, FIRST_CALLS, mode)
+    drawn = data.draw(hh.calls(subject, [method], mode=mode), label="call")
+    # A count whose threshold splits a tie, where the tie rule decides the mask.
+    alive = ck.mask_or_ones(subject.module, subject.name).flatten().ne(0).cpu()
+    tied = data.draw(hh.tie_splitting_counts(_scores(subject, drawn).abs()[alive].tolist()),
+                     label="amount")
+    call = Call(method, {**drawn.kwargs, "amount": tied})
+    s = _select(prune, subject, call)
+    k = ck.expected_count(call.amount, int(s.candidates.sum()))
+    expected = s.before.flatten().clone()
+    expected[ck.lowest_index_first(s.scores.abs(), s.candidates, k).to(expected.device)] = 0
+    ck.expect_same_mask(s.after, expected.reshape(s.before.shape), "SELECT-3",
+                        f"among equal |scores| the lowest flat indices go first; mask after "
+                        f"{_describe(subject, call, history)}")
+
+
+@pytest.mark.clause("SELECT-4")
+@pytest.mark.parametrize("method", SCORED, ids=method_ids(SCORED))
+@given(data=st.data())
+def test_nan_ranks_above_infinity(prune, device, method, data):
+    """Scores with NaN, +-inf and signed zeros: NaN entries go last, inf just before them."""
+    subject = data.draw(hh.subjects(device, mode=hh.SPECIAL, min_dims=method.min_dims()))
+    history = _maybe_pruned(prune, data, subject, FIRST_CALLS, hh.SPECIAL)
+    call = data.draw(hh.calls(subject, [method], mode=hh.SPECIAL), label="call")
+    what = _describe(subject, call, history)
+    s = _select(prune, subject, call)
+    remaining = int(s.candidates.sum())
+    ck.expect_equal(s.k, ck.expected_count(call.amount, remaining), "SELECT-1",
+                    f"entries pruned among the {remaining} remaining by {what}")
+    ck.expect_smallest_pruned(s.scores.abs(), s.candidates, s.pruned, "SELECT-4", what,
+                              shape=tuple(s.before.shape))
+
+
+SCORE_METHODS = methods(takes_importance_scores=True)
+
+
+def _scored_call(data, subject: models.Subject, method: Method, mode: str) -> Call:
+    call = data.draw(hh.calls(subject, [method], importance_scores=False, mode=mode))
+    param = subject.param
+    scores = data.draw(hh.score_tensors(tuple(param.shape), param.dtype, param.device, mode),
+                       label="importance_scores")
+    return Call(method, {**call.kwargs, "importance_scores": scores})
+
+
+@pytest.mark.clause("SELECT-5")
+@pytest.mark.parametrize("method", SCORE_METHODS, ids=method_ids(SCORE_METHODS))
+@given(data=st.data())
+def test_mask_depends_on_the_scores_alone(prune, device, method, data):
+    """Two tensors with other values, pruned with the same importance scores, get the same mask."""
+    mode = data.draw(st.sampled_from([hh.DISTINCT, hh.TIES]), label="mode")
+    subject = data.draw(hh.subjects(device, mode=mode, min_dims=method.min_dims()))
+    twin = copy.deepcopy(subject.module)
+    param = subject.param
+    other = data.draw(hh.score_tensors(tuple(param.shape), param.dtype, param.device, mode),
+                      label="other values")
+    with torch.no_grad():
+        getattr(twin, subject.name).copy_(other)
+    done = ""
+    for _ in range(data.draw(st.integers(1, 2), label="calls")):
+        call = _scored_call(data, subject, method, mode)
+        call(prune, subject.module, subject.name)
+        call(prune, twin, subject.name)
+        done += f"{call}; "
+        ck.expect_same_mask(ck.mask_or_ones(twin, subject.name),
+                            ck.mask_or_ones(subject.module, subject.name), "SELECT-5",
+                            f"{done}on {subject.source}.{subject.name}: a twin holding "
+                            f"other values (seen) must get the mask of the original (expected)")
+
+
+@pytest.mark.clause("SELECT-6")
+@pytest.mark.parametrize("method", RANDOM_UNSTRUCTURED, ids=method_ids(RANDOM_UNSTRUCTURED))
+@given(data=st.data())
+def test_random_prunes_k_remaining_entries(prune, device, method, data):
+    subject = data.draw(hh.subjects(device, min_dims=method.min_dims()))
+    history = _maybe_pruned(prune, data, subject, FIRST_CALLS, hh.DISTINCT)
+    call = data.draw(hh.calls(subject, [method]), label="call")
+    with hh.seeded(data.draw(hh.seeds(), label="seed"), device):
+        s = _select(prune, subject, call)
+    remaining = int(s.candidates.sum())
+    ck.expect_equal(s.k, ck.expected_count(call.amount, remaining), "SELECT-6",
+                    f"entries pruned among the {remaining} remaining by "
+                    f"{_describe(subject, call, history)}")
+
+
+def _reproducibility_cases() -> list:
+    return [pytest.param(m, id=m.function,
+                         marks=[pytest.mark.clause("STRUCT-5")] if m.structured else [])
+            for m in RANDOM]
+
+
+@pytest.mark.clause("SELECT-7")
+@pytest.mark.parametrize("method", _reproducibility_cases())
+@given(data=st.data())
+def test_random_methods_are_reproducible(prune, device, method, data):
+    """The same call after the same torch.manual_seed gives the same mask, fresh or pruned."""
+    subject = data.draw(hh.subjects(device, min_dims=method.min_dims()))
+    twin = copy.deepcopy(subject.module)
+    history = ""
+    if data.draw(st.booleans(), label="already pruned"):
+        first = data.draw(hh.calls(subject, methods(structured=method.structured, random=False)),
+                          label="first call")
+        first(prune, subject.module, subject.name)
+        first(prune, twin, subject.name)
+        history = f" after {first}"
+    call = data.draw(hh.calls(subject, [method]), label="call")
+    seed = data.draw(hh.seeds(), label="seed")
+    for module in (subject.module, twin):
+        with hh.seeded(seed, device):
+            call(prune, module, subject.name)
+    ck.expect_same_mask(ck.mask_or_ones(twin, subject.name),
+                        ck.mask_or_ones(subject.module, subject.name), "SELECT-7",
+                        f"twice torch.manual_seed({seed}); {_describe(subject, call, history)}")
+
+
+# --- the distribution of random_unstructured ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Uniformity:
+    """A statistical case: a tensor of `shape` holding 1..n, `before` calls, then the call."""
+
+    shape: tuple[int, ...]
+    amount: int | float
+    seed: int  # explicit, so the check replays exactly
+    before: tuple[tuple[str, dict], ...] = ()
+
+    def __str__(self) -> str:
+        steps = [f"after_{f}=" + ",".join(map(str, kw.values())) for f, kw in self.before]
+        return "-".join([f"{'x'.join(map(str, self.shape))}", *steps, f"amount={self.amount}"])
+
+
+TRIALS = 1000
+UNIFORMITY = [
+    Uniformity((2, 3), 2, seed=1101),  # 6 positions, 15 subsets
+    Uniformity((3, 4), 0.5, seed=1102),  # 12 positions, half of them
+    Uniformity((2, 4), 3, seed=1103,  # 6 remaining positions, 20 subsets
+               before=(("l1_unstructured", {"amount": 2}),)),
+]
+
+
+def _uniformity_cases() -> list:
+    return [pytest.param(m, case, id=f"{m.function}-{case}")
+            for m in RANDOM_UNSTRUCTURED for case in UNIFORMITY]
+
+
+@pytest.mark.clause("SELECT-6")
+@pytest.mark.parametrize(("method", "case"), _uniformity_cases())
+def test_random_unstructured_chooses_uniformly(prune, device, method, case):
+    """Each remaining entry is pruned with frequency k/n, each k-subset with 1/C(n, k).
+
+    TRIALS fresh tensors under the explicit seed of the case; exact binomial bounds that a
+    conforming implementation breaks with probability below ck.FALSE_ALARM_PER_CHECK
+    (1e-6 / 16), so below 1e-6 for the whole run with the suite's other statistical checks.
+    """
+    calls = [Call(METHODS[f], kw) for f, kw in case.before] + [
+        Call(method, {"amount": case.amount})]
+    trial = ck.counting_trial(prune, case.shape, calls, device, None)
+    remaining = torch.Size(case.shape).numel() - sum(kw["amount"] for _, kw in case.before)
+    k = ck.expected_count(case.amount, remaining)
+    with hh.seeded(case.seed, device):
+        ck.expect_uniform_selection(
+            trial, k, TRIALS, "SELECT-6",
+            f"{'; '.join(map(repr, calls))} on Holder{case.shape} after "
+            f"torch.manual_seed({case.seed})")

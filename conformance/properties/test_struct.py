@@ -1,0 +1,377 @@
+"""STRUCT: structured pruning.
+
+Statistical checks here (they spend `ck.FALSE_ALARM_PER_CHECK` each of the run's budget of
+`ck.FALSE_ALARM_PER_RUN` = 1e-6, at most `ck.STATISTICAL_CHECKS_PER_RUN` in the suite): the three
+cases of `test_random_structured_chooses_channels_uniformly`. Reproducibility under
+`torch.manual_seed` (STRUCT-5) is checked with SELECT-7 in test_select.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+from dataclasses import dataclass
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import checks as ck
+from conformance import models
+from conformance import strategies as hh
+from conformance.registry import (
+    METHODS,
+    NORMS,
+    PORTABLE_NORMS,
+    Call,
+    Method,
+    method_ids,
+    methods,
+)
+
+STRUCTURED = methods(structured=True)
+SCORED = methods(structured=True, random=False)  # ln_structured
+RANDOM = methods(structured=True, random=True)  # random_structured
+LN = METHODS["ln_structured"]
+MODES = [pytest.param(hh.DISTINCT, id="distinct"), pytest.param(hh.TIES, id="ties")]
+
+
+@dataclass
+class ChannelSelection:
+    """One structured call's effect: masks before/after, its dim, per-channel flags."""
+
+    before: torch.Tensor
+    after: torch.Tensor
+    scores: torch.Tensor  # the scores the spec says the call ranks, in the tensor's shape
+    dim: int
+    candidates: torch.Tensor  # bool per channel: remaining before the call
+    pruned: torch.Tensor  # bool per channel: remaining before, pruned by the call
+
+
+def _maybe_pruned(prune, data, subject: models.Subject, mode: str) -> str:
+    """Prune the subject once with a deterministic structured call, if Hypothesis says so."""
+    if not data.draw(st.booleans(), label="already pruned"):
+        return ""
+    first = data.draw(hh.calls(subject, SCORED, mode=mode), label="first call")
+    first(prune, subject.module, subject.name)
+    return f" after {first}"
+
+
+def _scores(subject: models.Subject, call: Call) -> torch.Tensor:
+    """The scores `call` ranks: its importance scores, else the tensor as it is, orig * mask
+    (COMPOSE-3)."""
+    scores = call.kwargs.get("importance_scores")
+    if scores is None:
+        scores = ck.original(subject.module, subject.name) * ck.mask_or_ones(
+            subject.module, subject.name)
+    return scores.detach().clone()
+
+
+def _select(prune, subject: models.Subject, call: Call, clause: str,
+            what: str) -> ChannelSelection:
+    """Apply `call`, which must succeed; what it pruned among the channels that remained."""
+    module, name = subject.module, subject.name
+    before = ck.mask_or_ones(module, name)
+    scores = _scores(subject, call)
+    try:
+        call(prune, module, name)
+    except Exception as exc:
+        ck.fail(clause, f"{what} must prune, raised {type(exc).__name__}: {exc}")
+    after = ck.mask_or_ones(module, name)
+    candidates, pruned = ck.newly_pruned(before, after, call.dim)
+    return ChannelSelection(before, after, scores, call.dim, candidates, pruned)
+
+
+def _expect_whole_channels(s: ChannelSelection, amount: int | float, clause: str,
+                           what: str) -> None:
+    """Exactly k remaining channels zeroed whole; every other channel keeps its mask."""
+    expected = s.before.clone()
+    expected.index_fill_(s.dim % s.before.dim(), s.pruned.nonzero().flatten().to(expected.device),
+                         0)
+    ck.expect_same_mask(s.after, expected, clause,
+                        f"{what} must zero whole channels along dim={s.dim} and leave the mask of "
+                        f"every other channel as it was")
+    remaining = int(s.candidates.sum())
+    ck.expect_equal(int(s.pruned.sum()), ck.expected_count(amount, remaining), clause,
+                    f"channels pruned among the {remaining} remaining along dim={s.dim} by {what}")
+
+
+def _norms(scores: torch.Tensor, n: object, dim: int) -> torch.Tensor:
+    """STRUCT-2's channel norms: torch.linalg.vector_norm of each flattened channel, float64."""
+    order = 2.0 if n == "fro" else float(n)
+    others = ck.channel_dims(scores.dim(), dim)
+    return torch.linalg.vector_norm(scores.double(), ord=order, dim=others).cpu()
+
+
+def _expect_smallest_norms(s: ChannelSelection, n: object, clause: str, what: str) -> None:
+    """Pruned channels' norms <= kept channels' norms, up to the scores' precision.
+
+    The exact norms are rounded to the scores' dtype (where a float16 norm may overflow to inf
+    and distinct norms may become equal), and a pruned norm may exceed a kept one by a few
+    rounding steps of that dtype, as an implementation that computes norms in it may.
+    """
+    dtype = s.scores.dtype
+    norms = _norms(s.scores, n, s.dim).to(dtype).double()
+    ck.expect_smallest_pruned(norms, s.candidates, s.pruned, clause,
+                              f"L{n} channel norms along dim={s.dim}, {what}", unit="channel",
+                              rel_tol=4 * torch.finfo(dtype).eps + 1e-5)
+
+
+def _describe(subject: models.Subject, call: Call, history: str) -> str:
+    return f"{call} on {subject.source}.{subject.name}{history}"
+
+
+@pytest.mark.clause("STRUCT-1")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("method", SCORED, ids=method_ids(SCORED))
+@given(data=st.data())
+def test_prunes_whole_channels_of_smallest_norm(prune, device, method, mode, data):
+    subject = data.draw(hh.subjects(device, mode=mode, min_dims=method.min_dims()))
+    history = _maybe_pruned(prune, data, subject, mode)
+    call = data.draw(hh.calls(subject, [method], mode=mode), label="call")
+    what = _describe(subject, call, history)
+    s = _select(prune, subject, call, "STRUCT-1", what)
+    _expect_whole_channels(s, call.amount, "STRUCT-1", what)
+    _expect_smallest_norms(s, call.kwargs["n"], "STRUCT-1", what)
+
+
+def _subjects_of_rank(device: torch.device, rank: str, mode: str):
+    """Subjects with a tensor of 2-5 dims, or only 2-3 dims, or only 4-5 dims (where a norm over
+    the other dims spans 3 or more of them)."""
+    if rank == "4-5d":
+        return hh.subjects(device, mode=mode, kinds=("Holder", "Conv2d", "Conv3d"), min_dims=4)
+    subjects = hh.subjects(device, mode=mode, min_dims=2)
+    return subjects if rank == "2-5d" else subjects.filter(lambda s: s.param.dim() <= 3)
+
+
+def _norm_cases() -> list:
+    """One case per norm order; a norm that torch cannot take over every rank (not in
+    PORTABLE_NORMS: 'fro') gets a case per rank, so that its departure fails one case only."""
+    cases = []
+    for n in NORMS:
+        ranks = ("2-5d",) if n in PORTABLE_NORMS else ("2-3d", "4-5d")
+        cases += [pytest.param(n, r, id=str(n) if r == "2-5d" else f"{n}-{r}") for r in ranks]
+    return cases
+
+
+@pytest.mark.clause("STRUCT-2")
+@pytest.mark.parametrize(("n", "rank"), _norm_cases())
+@given(data=st.data())
+def test_channel_norm_is_the_vector_norm(prune, device, n, rank, data):
+    """Every norm order ranks channels by torch.linalg.vector_norm(channel, ord=n).
+
+    DISTINCT values tell most orders apart; TIES values hold zeros, which the order 0 counts.
+    """
+    mode = data.draw(st.sampled_from([hh.DISTINCT, hh.TIES]), label="mode")
+    subject = data.draw(_subjects_of_rank(device, rank, mode))
+    drawn = data.draw(hh.calls(subject, [LN], mode=mode), label="call")
+    call = Call(LN, {**drawn.kwargs, "n": n})
+    what = _describe(subject, call, "")
+    s = _select(prune, subject, call, "STRUCT-2", what)
+    _expect_whole_channels(s, call.amount, "STRUCT-1", what)
+    _expect_smallest_norms(s, n, "STRUCT-2", what)
+
+
+# Norms computed exactly from the TIES values in any float dtype, so ties are real ties.
+EXACT_NORMS = (1, 2, math.inf, -math.inf, 0)
+
+
+@pytest.mark.clause("SELECT-3")
+@pytest.mark.parametrize("method", SCORED, ids=method_ids(SCORED))
+@given(data=st.data())
+def test_tied_channels_prune_lowest_index_first(prune, device, method, data):
+    """STRUCT-2 with SELECT-3's rule: among channels of equal norm the lowest index goes first."""
+    subject = data.draw(hh.subjects(device, mode=hh.TIES, min_dims=method.min_dims()))
+    drawn = data.draw(hh.calls(subject, [method], importance_scores=False), label="call")
+    param = subject.param
+    tied = data.draw(hh.tied_channel_tensors(tuple(param.shape), drawn.dim, param.dtype, device),
+                     label="tied scores")
+    kwargs = dict(drawn.kwargs)
+    if data.draw(st.booleans(), label="as importance_scores"):
+        kwargs["importance_scores"] = tied
+    else:
+        with torch.no_grad():
+            param.copy_(tied)
+    history = _maybe_pruned(prune, data, subject, hh.TIES)
+    n = data.draw(st.sampled_from(EXACT_NORMS), label="n")
+    # A count whose threshold splits a tie of norms, where the tie rule decides the mask.
+    alive = ck.alive_channels(ck.mask_or_ones(subject.module, subject.name), drawn.dim).cpu()
+    norms = _norms(_scores(subject, Call(method, kwargs)), n, drawn.dim)[alive].tolist()
+    tied_count = data.draw(hh.tie_splitting_counts(norms), label="amount")
+    call = Call(method, {**kwargs, "n": n, "amount": tied_count})
+    what = _describe(subject, call, history)
+    s = _select(prune, subject, call, "STRUCT-1", what)
+    k = ck.expected_count(call.amount, int(s.candidates.sum()))
+    chosen = ck.lowest_index_first(_norms(s.scores, call.kwargs["n"], s.dim), s.candidates, k)
+    expected = s.before.clone()
+    expected.index_fill_(s.dim % s.before.dim(), chosen.nonzero().flatten().to(expected.device), 0)
+    ck.expect_same_mask(s.after, expected, "SELECT-3",
+                        f"among channels of equal norm the lowest indices go first; mask after "
+                        f"{what}")
+
+
+@pytest.mark.clause("STRUCT-3")
+@pytest.mark.parametrize("method", STRUCTURED, ids=method_ids(STRUCTURED))
+@given(data=st.data())
+def test_negative_dim_counts_from_the_end(prune, device, method, data):
+    """dim=d-ndim prunes as dim=d (random methods under the same seed)."""
+    mode = data.draw(st.sampled_from([hh.DISTINCT, hh.TIES]), label="mode")
+    subject = data.draw(hh.subjects(device, mode=mode, min_dims=method.min_dims()))
+    twin = models.Subject(copy.deepcopy(subject.module), subject.name, subject.inputs,
+                          subject.source)
+    drawn = data.draw(hh.calls(subject, [method], mode=mode), label="call")
+    ndim = subject.param.dim()
+    positive = Call(method, {**drawn.kwargs, "dim": drawn.dim % ndim})
+    negative = Call(method, {**drawn.kwargs, "dim": drawn.dim % ndim - ndim})
+    seed = data.draw(hh.seeds(), label="seed")
+    with hh.seeded(seed, device):
+        positive(prune, subject.module, subject.name)
+    with hh.seeded(seed, device):
+        negative(prune, twin.module, twin.name)
+    ck.expect_same_mask(ck.mask_or_ones(twin.module, twin.name),
+                        ck.mask_or_ones(subject.module, subject.name), "STRUCT-3",
+                        f"{negative} (seen) must prune as {positive} (expected) on "
+                        f"{subject.source}.{subject.name}, both after torch.manual_seed({seed})")
+
+
+def _low_dim_subjects(device: torch.device):
+    """Subjects whose tensor has 0 or 1 dims: raw parameters, biases of layers."""
+    return hh.subjects(device, kinds=("Holder", "Linear", "Conv1d", "LSTM"), min_dims=0).filter(
+        lambda s: s.param.dim() < 2)
+
+
+@pytest.mark.clause("STRUCT-4")
+@pytest.mark.parametrize("method", STRUCTURED, ids=method_ids(STRUCTURED))
+@given(data=st.data())
+def test_fewer_than_two_dims_is_rejected(prune, device, method, data):
+    subject = data.draw(_low_dim_subjects(device))
+    # Arguments as for a 2-d tensor, with a dim that also names the tensor's only dim.
+    kwargs = dict(data.draw(method.extra((1, 1)), label="arguments"))
+    kwargs["dim"] = data.draw(st.sampled_from([-1, 0]), label="dim")
+    kwargs["amount"] = data.draw(st.sampled_from([0, 0.0, 0.5, 1.0]), label="amount")
+    call = Call(method, kwargs)
+    what = f"{call} on {subject.source}.{subject.name} of shape {tuple(subject.param.shape)}"
+    ck.expect_raises("STRUCT-4", ValueError,
+                     lambda: call(prune, subject.module, subject.name), what)
+
+
+@pytest.mark.clause("STRUCT-5")
+@pytest.mark.parametrize("method", RANDOM, ids=method_ids(RANDOM))
+@given(data=st.data())
+def test_random_zeroes_k_whole_remaining_channels(prune, device, method, data):
+    subject = data.draw(hh.subjects(device, min_dims=method.min_dims()))
+    history = _maybe_pruned(prune, data, subject, hh.DISTINCT)
+    call = data.draw(hh.calls(subject, [method]), label="call")
+    what = _describe(subject, call, history)
+    with hh.seeded(data.draw(hh.seeds(), label="seed"), device):
+        s = _select(prune, subject, call, "STRUCT-5", what)
+    _expect_whole_channels(s, call.amount, "STRUCT-5", what)
+
+
+# --- the distribution of random_structured -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Uniformity:
+    """A statistical case: a tensor of `shape` holding 1..n, `before` calls, then the call."""
+
+    shape: tuple[int, ...]
+    amount: int | float
+    dim: int
+    seed: int  # explicit, so the check replays exactly
+    before: tuple[tuple[str, dict], ...] = ()
+
+    def __str__(self) -> str:
+        steps = [f"after_{f}=" + ",".join(map(str, kw.values())) for f, kw in self.before]
+        return "-".join([f"{'x'.join(map(str, self.shape))}", *steps,
+                         f"amount={self.amount}", f"dim={self.dim}"])
+
+
+TRIALS = 1000
+UNIFORMITY = [
+    Uniformity((3, 5), 2, dim=-1, seed=2101),  # 5 channels, 10 subsets
+    Uniformity((6, 2), 0.5, dim=0, seed=2102),  # 6 channels, 20 subsets of 3
+    # ln_structured prunes channel 0 (smallest norm): 5 remaining, 10 subsets
+    Uniformity((2, 6), 2, dim=1, seed=2103,
+               before=(("ln_structured", {"amount": 1, "n": 1, "dim": 1}),)),
+]
+
+
+def _uniformity_cases() -> list:
+    return [pytest.param(m, case, id=f"{m.function}-{case}")
+            for m in RANDOM for case in UNIFORMITY]
+
+
+@pytest.mark.clause("STRUCT-5")
+@pytest.mark.parametrize(("method", "case"), _uniformity_cases())
+def test_random_structured_chooses_channels_uniformly(prune, device, method, case):
+    """Each remaining channel is pruned with frequency k/n, each k-subset with 1/C(n, k).
+
+    TRIALS fresh tensors under the explicit seed of the case; exact binomial bounds that a
+    conforming implementation breaks with probability below ck.FALSE_ALARM_PER_CHECK
+    (1e-6 / 16), so below 1e-6 for the whole run with the suite's other statistical checks.
+    """
+    calls = [Call(METHODS[f], kw) for f, kw in case.before] + [
+        Call(method, {"amount": case.amount, "dim": case.dim})]
+    trial = ck.counting_trial(prune, case.shape, calls, device, case.dim)
+    remaining = case.shape[case.dim] - sum(kw["amount"] for _, kw in case.before)
+    k = ck.expected_count(case.amount, remaining)
+    with hh.seeded(case.seed, device):
+        ck.expect_uniform_selection(
+            trial, k, TRIALS, "STRUCT-5",
+            f"{'; '.join(map(repr, calls))} on Holder{case.shape} after "
+            f"torch.manual_seed({case.seed})", unit="channel")
+
+
+# Not norm orders of STRUCT-2 (which admits 0, p > 0, inf, -inf and 'fro').
+BAD_NORMS = ["nuc", "l2", None, 1 + 2j, -1.0, math.nan]
+
+
+@pytest.mark.clause("STRUCT-6")
+@pytest.mark.parametrize("n", BAD_NORMS, ids=[repr(n) for n in BAD_NORMS])
+@given(data=st.data())
+def test_invalid_norm_order_is_rejected(prune, device, n, data):
+    """ValueError naming n, on a fresh tensor, module unchanged (ATOMIC-1 owns pruned tensors)."""
+    subject = data.draw(hh.subjects(device, min_dims=2))
+    drawn = data.draw(hh.calls(subject, [LN]), label="call")
+    call = Call(LN, {**drawn.kwargs, "n": n})
+    what = f"{call} on {subject.source}.{subject.name}"
+    before = ck.ModuleSnapshot.take(subject.module)
+    exc = ck.expect_raises("STRUCT-6", ValueError,
+                           lambda: call(prune, subject.module, subject.name), what)
+    ck.expect_unchanged(before, subject.module, "STRUCT-6", what)
+    ck.expect_message_names(exc, n, "STRUCT-6", what)
+
+
+def _constructor_arguments(data, method: Method, subject: models.Subject) -> dict:
+    drawn = data.draw(hh.calls(subject, [method], importance_scores=False), label="arguments")
+    amount = data.draw(hh.amounts(subject.param.shape[-1]), label="amount")  # of the last dim
+    return {**{k: v for k, v in drawn.kwargs.items() if k != "dim"}, "amount": amount}
+
+
+@pytest.mark.clause("STRUCT-7")
+@pytest.mark.parametrize("method", STRUCTURED, ids=method_ids(STRUCTURED))
+@given(data=st.data())
+def test_class_defaults_to_the_last_dim(prune, device, method, data):
+    """`Cls(amount[, n])` has dim=-1, exposes its arguments, and prunes channels of the last dim."""
+    cls = getattr(prune, method.class_name)
+    default = inspect.signature(cls).parameters.get("dim")
+    ck.expect_equal(None if default is None else default.default, -1, "STRUCT-7",
+                    f"default of {method.class_name}(..., dim)")
+    subject = data.draw(hh.subjects(device, min_dims=method.min_dims()))
+    arguments = _constructor_arguments(data, method, subject)
+    spelled = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+    instance = cls(**arguments)
+    for attribute, value in {**arguments, "dim": -1}.items():
+        ck.expect_equal(getattr(instance, attribute, "<missing>"), value, "STRUCT-7",
+                        f"{method.class_name}({spelled}).{attribute}")
+    t = subject.param.detach()
+    ones = torch.ones_like(t)
+    with hh.seeded(data.draw(hh.seeds(), label="seed"), device):
+        mask = instance.compute_mask(t, ones)
+    candidates, pruned = ck.newly_pruned(ones, mask, -1)
+    s = ChannelSelection(ones, mask, t, -1, candidates, pruned)
+    _expect_whole_channels(s, arguments["amount"], "STRUCT-7",
+                           f"{method.class_name}({spelled}).compute_mask on the values of "
+                           f"{subject.source}.{subject.name}")
