@@ -1,0 +1,84 @@
+"""The stateful session (conformance/stateful.py): it passes for the reference and for torch with
+its known departures, and it catches an implementation that only misbehaves on the second call of
+a sequence, with a repro snippet that runs against the implementation alone."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+from support import IMPLS
+
+import reference.prune as reference
+from conformance import expected, impl, stateful
+from conformance.registry import METHODS
+
+SECOND_CALL_BUG = IMPLS / "second_call_bug.py"
+
+
+def _settings(examples: int, steps: int) -> settings:
+    # Derandomized and without a database: the same sessions on every run, nothing written.
+    return settings(max_examples=examples, stateful_step_count=steps, derandomize=True,
+                    database=None, deadline=None, suppress_health_check=list(HealthCheck),
+                    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+
+
+def test_session_passes_for_the_reference():
+    stateful.run_session(reference, settings=_settings(20, 12))
+
+
+def test_session_passes_for_torch_with_its_departures():
+    import torch.nn.utils.prune as torch_prune
+
+    _, entries = expected.load(None, "torch")
+    departures = stateful.departed_clauses(entries)
+    assert {"ATOMIC-1", "SERIAL-3"} <= departures  # non-atomic re-prune, deepcopy RuntimeError
+    stateful.run_session(torch_prune, settings=_settings(20, 12), departures=departures)
+
+
+def test_known_departures_are_not_exercised():
+    """Without its departures, torch fails the session at once: copy.deepcopy of a pruned module
+    raises (SERIAL-3); with them, the session never makes that step."""
+    import torch.nn.utils.prune as torch_prune
+
+    options = dict(methods=[METHODS["identity"]], steps={"prune", "deepcopy"})
+    with pytest.raises(stateful.SessionFailure) as failure:
+        stateful.run_session(torch_prune, settings=_settings(30, 4), **options)
+    assert failure.value.clause == "SERIAL-3"
+    assert "copy.deepcopy(model)" in failure.value.snippet
+    stateful.run_session(torch_prune, settings=_settings(10, 4), departures={"SERIAL-3"},
+                         **options)
+
+
+@pytest.fixture(scope="module")
+def second_call_failure() -> stateful.SessionFailure:
+    broken = impl.load(str(SECOND_CALL_BUG)).module
+    machine = stateful.session_machine(broken, methods=[METHODS["l1_unstructured"]],
+                                       steps={"prune"})
+    with pytest.raises(stateful.SessionFailure) as failure:
+        run_state_machine_as_test(machine, settings=_settings(100, 6))
+    return failure.value
+
+
+def test_session_catches_a_bug_of_the_second_call(second_call_failure):
+    failure = second_call_failure
+    assert failure.clause == "SELECT-1"
+    assert str(failure).startswith("SELECT-1: mask of model[")
+    # Shrunk: the two calls on one tensor and the failing check, nothing else.
+    steps = failure.snippet.partition("params = stateful.parameter_objects(model)\n")[2]
+    lines = steps.strip().splitlines()
+    assert len(lines) == 3, steps
+    assert all(line.startswith("prune.l1_unstructured(") for line in lines[:2])
+    assert lines[2].startswith("ck.expect_same_mask(")
+    assert failure.repro.startswith("# repro") and "import torch\n" not in failure.repro
+
+
+def test_repro_snippet_runs_against_the_implementation_alone(second_call_failure):
+    snippet = second_call_failure.snippet
+    compile(snippet, "<snippet>", "exec")  # valid Python
+    with pytest.raises(AssertionError, match="SELECT-1"):
+        exec(snippet, {"__name__": "snippet"})
+    broken_import = stateful.import_line(str(SECOND_CALL_BUG))
+    assert broken_import in snippet
+    fixed = snippet.replace(broken_import, "import reference.prune as prune")
+    exec(fixed, {"__name__": "snippet"})  # the reference passes the same check
