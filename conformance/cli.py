@@ -2,7 +2,7 @@
 
     prune-conformance run IMPL [--device DEV] [-n N] [--profile NAME] [--seed N]
                            [--expected-failures FILE|none] [--junitxml PATH] [--report DIR]
-                           [--quiet] [-k EXPR]
+                           [--quiet] [-k EXPR] [--slow]
     prune-conformance compare IMPL_A IMPL_B [...] [--device DEV] [-n N] [--profile NAME] [-k EXPR]
                            [--report DIR]
     prune-conformance spec [AREA|ID ...]
@@ -153,7 +153,7 @@ def choose_seed(profile: str, given: int | None) -> int | str:
 # --- run ------------------------------------------------------------------------------------
 
 def pytest_args(target: Target, seed: int | str, *, workers: str | None, keyword: str | None,
-                junitxml: str | None, quiet: bool, colour: bool) -> list[str]:
+                junitxml: str | None, quiet: bool, colour: bool, slow: bool = False) -> list[str]:
     args = ["--pyargs", "conformance", "--impl", target.spec, "--device", target.device,
             "--hypothesis-profile", target.profile,
             # The worker half of the report machinery: xdist workers load it from this line.
@@ -168,6 +168,8 @@ def pytest_args(target: Target, seed: int | str, *, workers: str | None, keyword
         args += ["-n", workers]
     if keyword:
         args += ["-k", keyword]
+    if slow:  # the plugin deselects `slow` properties unless -m selects by marker
+        args += ["-m", "slow or not slow"]
     if junitxml:
         args.append(f"--junitxml={junitxml}")
     if quiet:
@@ -178,7 +180,7 @@ def pytest_args(target: Target, seed: int | str, *, workers: str | None, keyword
 
 
 def run_command_line(target: Target, seed: int | str, workers: str | None,
-                     keyword: str | None) -> str:
+                     keyword: str | None, slow: bool = False) -> str:
     """The `prune-conformance run` line that repeats this run (with its seed made explicit)."""
     words = [PROG, "run", target.spec, "--device", target.device, "--profile", target.profile]
     if isinstance(seed, int):
@@ -189,12 +191,14 @@ def run_command_line(target: Target, seed: int | str, workers: str | None,
         words += ["-n", workers]
     if keyword:
         words += ["-k", keyword]
+    if slow:
+        words.append("--slow")
     return shlex.join(words)
 
 
 def execute(target: Target, seed: int | str, *, workers: str | None = None,
             keyword: str | None = None, junitxml: str | None = None, quiet: bool = False,
-            colour: bool = False) -> tuple[int, RunReport]:
+            colour: bool = False, slow: bool = False) -> tuple[int, RunReport]:
     """Run the suite in this process; (pytest's exit code, report.RunReport)."""
     import pytest
     import torch
@@ -205,7 +209,7 @@ def execute(target: Target, seed: int | str, *, workers: str | None = None,
     collector = report.Collector()
     started = time.monotonic()
     args = pytest_args(target, seed, workers=workers, keyword=keyword, junitxml=junitxml,
-                       quiet=quiet, colour=colour)
+                       quiet=quiet, colour=colour, slow=slow)
     code = int(pytest.main(args, plugins=[collector]))
     sys.stdout.flush()
     implementation = target.implementation
@@ -214,7 +218,7 @@ def execute(target: Target, seed: int | str, *, workers: str | None = None,
                         "version": implementation.version, "file": implementation.file},
         torch=torch.__version__, device=target.device, profile=target.profile, seed=seed,
         expected_failures=target.expected_file,
-        command=run_command_line(target, seed, workers, keyword),
+        command=run_command_line(target, seed, workers, keyword, slow),
         device_problem=target.device_problem, kit_version=conformance.__version__,
         duration=round(time.monotonic() - started, 3), collect_errors=collector.collect_errors,
         properties=list(collector.results.values()))
@@ -250,7 +254,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
     code, run = execute(target, seed, workers=args.workers, keyword=args.keyword,
-                        junitxml=junitxml, quiet=args.quiet, colour=colour)
+                        junitxml=junitxml, quiet=args.quiet, colour=colour, slow=args.slow)
     if code == pytest.ExitCode.USAGE_ERROR:  # pytest said why on stderr (e.g. a bad -k)
         return EXIT_USAGE
     run.exit_code = exit_code(code, run, args.keyword)
@@ -378,6 +382,8 @@ def _run_child(target: Target, seed: int | str, out_dir: Path,
         command += ["-n", args.workers]
     if args.keyword:
         command += ["-k", args.keyword]
+    if args.slow:
+        command.append("--slow")
     env = {**os.environ}
     env.pop("PRUNE_IMPL", None)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -523,6 +529,8 @@ def _shared(parser: argparse.ArgumentParser) -> None:
                         help="Hypothesis seed (default: a random one, printed and reported)")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", default=None,
                         help="only properties matching the pytest -k expression")
+    parser.add_argument("--slow", action="store_true",
+                        help="also run the properties marked slow (tensors beyond 2**24 entries)")
 
 
 def build_parser() -> argparse.ArgumentParser:

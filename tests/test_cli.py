@@ -58,6 +58,19 @@ def test_run_of_a_conforming_implementation_exits_0_and_summarises_by_area():
     assert ANSI not in out + result.stderr, "no colours when stdout is not a terminal"
 
 
+@pytest.mark.parametrize("slow", [False, True], ids=["default", "--slow"])
+def test_slow_properties_run_only_when_asked(slow):
+    keyword = "counts_stay_exact and l1_unstructured"  # DEVICE-7, 2**24 entries and more
+    result = cli_process("run", "reference", "-k", keyword, "--profile", "ci",
+                         *(["--slow"] if slow else []))
+    if slow:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert summary_rows(result.stdout)["DEVICE"] == ["1", "0", "0", "0"]
+    else:
+        assert result.returncode == 2
+        assert "no property selected" in result.stderr
+
+
 def test_run_of_a_broken_implementation_exits_1_and_writes_the_reports(tmp_path):
     out_dir = tmp_path / "report"
     result = cli_process("run", BROKEN, "-k", "float_amount and l1_unstructured",

@@ -1,0 +1,142 @@
+"""The kit on an accelerator in one command (`scripts/gpu-check`).
+
+Probes the device (what it is, which dtypes it computes), runs the suite against torch and the
+reference on it, slow properties included, through `prune-conformance compare`, and writes
+OUT/device-check.md: the device, one summary row per implementation and the clause table, beside
+each implementation's report.json, report.md and junit.xml (OUT/<implementation>/).
+
+Exit status: 0 no unexpected result (torch with its expected departures); 1 a departure; 2 the
+device is absent or unusable. Unlike `prune-conformance run`, which skips the device properties
+of an absent device and exits 0, a device check without its device is a misconfigured machine,
+not a green one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from conformance.cli import EXIT_USAGE, labels_for
+from conformance.plugin import device_problem
+
+DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def probe(device: torch.device) -> dict[str, str]:
+    """What the report says about the device: its name, memory and the dtypes it computes."""
+    info = {"device": str(device), "torch": torch.__version__}
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(index)
+        info["name"] = props.name
+        info["memory"] = f"{props.total_memory / 2**30:.1f} GiB"
+        info["compute capability"] = f"{props.major}.{props.minor}"
+        info["CUDA"] = str(torch.version.cuda)
+    for dtype in DTYPES:
+        info[str(dtype).removeprefix("torch.")] = _computes(device, dtype)
+    return info
+
+
+def _computes(device: torch.device, dtype: torch.dtype) -> str:
+    """'yes', or why not: the operations pruning needs (abs, a k-th value, a norm) in `dtype`."""
+    try:
+        t = torch.arange(6, dtype=dtype, device=device).reshape(2, 3) - 2
+        torch.kthvalue(t.abs().flatten().float(), 2)
+        torch.linalg.vector_norm(t, 2, dim=1)
+    except Exception as exc:  # a backend says "not implemented" in many ways
+        return f"no ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})"
+    return "yes"
+
+
+def compare_command(args: argparse.Namespace) -> list[str]:
+    command = [sys.executable, "-m", "conformance.cli", "compare", *args.impls, "--device",
+               args.device, "--profile", args.profile, "--report", str(args.out)]
+    if args.workers is not None:
+        command += ["-n", args.workers]
+    if args.keyword:
+        command += ["-k", args.keyword]
+    if args.slow:
+        command.append("--slow")
+    return command
+
+
+def markdown(info: dict[str, str], impls: Sequence[str], out: Path, exit_code: int) -> str:
+    """OUT/device-check.md from the probe and the reports the compare run left in OUT."""
+    verdict = {0: "no unexpected results", 1: "departures from the spec"}.get(
+        exit_code, f"the run failed (exit {exit_code})")
+    lines = [f"# Device check: {info.get('name', info['device'])}", "",
+             "| | |", "|---|---|", *[f"| {key} | {value} |" for key, value in info.items()],
+             f"| **result** | **{verdict}** |", "",
+             "## Implementations", "",
+             "| implementation | result | passed | failed | expected | skipped | duration "
+             "| report |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
+    for label in labels_for(impls):
+        path = out / label / "report.json"
+        if not path.is_file():
+            lines.append(f"| {label} | no report | | | | | | |")
+            continue
+        run = json.loads(path.read_text(encoding="utf-8"))
+        counts = run["summary"]
+        result = "conforms" if run["exit_code"] == 0 else f"exit {run['exit_code']}"
+        lines.append(
+            f"| {label} | {result} | {counts['passed']} | {counts['failed']} | "
+            f"{counts['expected']} | {counts['skipped']} | {run['duration']:.0f} s | "
+            f"[report.md]({label}/report.md), [junit.xml]({label}/junit.xml) |")
+    table = out / "compare.md"
+    if table.is_file():
+        body = table.read_text(encoding="utf-8").split("\n", 1)[1]
+        lines += ["", "## Clauses by implementation", body.rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gpu-check", description="Run the conformance suite against torch and the reference "
+        "on an accelerator and write a Markdown + JUnit report.")
+    parser.add_argument("--device", default="cuda", help="torch device string (default: cuda)")
+    parser.add_argument("--out", type=Path, default=Path("reports/gpu"),
+                        help="report folder (default: reports/gpu)")
+    parser.add_argument("--impl", dest="impls", action="append", metavar="IMPL",
+                        help="implementation to check, repeatable (default: torch and reference)")
+    parser.add_argument("--profile", default="default", help="Hypothesis profile")
+    parser.add_argument("-n", dest="workers", metavar="N", default="2",
+                        help="pytest-xdist workers (default: 2)")
+    parser.add_argument("-k", dest="keyword", metavar="EXPR", default=None,
+                        help="only properties matching the pytest -k expression")
+    parser.add_argument("--no-slow", dest="slow", action="store_false",
+                        help="leave out the large-tensor properties")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.impls = args.impls or ["torch", "reference"]
+    try:
+        device = torch.device(args.device)
+    except RuntimeError as exc:
+        print(f"gpu-check: bad --device {args.device!r}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = args.out / "device-check.md"
+    problem = device_problem(device)
+    if problem:
+        report.write_text(f"# Device check: {device}\n\nNot run: {problem}.\n", encoding="utf-8")
+        print(f"gpu-check: {problem}; nothing run (report: {report})", file=sys.stderr)
+        return EXIT_USAGE
+    info = probe(device)
+    print("gpu-check: " + ", ".join(f"{key} {value}" for key, value in info.items()), flush=True)
+    code = subprocess.run(compare_command(args), check=False).returncode
+    report.write_text(markdown(info, args.impls, args.out, code), encoding="utf-8")
+    print(f"report: {report}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
