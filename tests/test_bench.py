@@ -80,3 +80,20 @@ def test_values_are_tie_free():
     assert values.dtype == torch.float32 and torch.isfinite(values).all()
     assert values.abs().unique().numel() == values.numel()
     assert (values < 0).any() and (values > 0).any()
+
+
+def test_suite_timings_reports_both_runs_and_the_largest_shares(tmp_path):
+    table = tmp_path / "timings.md"
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "suite-timings"), "reference", "-k",
+         "test_amount and int_amount", "--seed", "7", "--top", "3", "--markdown", str(table)],
+        cwd=ROOT, text=True, capture_output=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = table.read_text()
+    assert "Profile `default`, seed 7" in text
+    row = next(line for line in text.splitlines() if line.startswith("| reference |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "4"  # the four properties -k selects
+    assert cells[2].endswith(" s") and cells[3].endswith(" s") and cells[4].endswith("x")
+    listed = [line for line in text.splitlines() if line.startswith("| `test_amount.py::")]
+    assert len(listed) == 3
