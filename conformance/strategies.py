@@ -195,9 +195,10 @@ def amounts(units: int) -> st.SearchStrategy[int | float]:
 
 
 def half_way_fractions(units: int) -> st.SearchStrategy[float]:
-    """Float amounts a with a * units exactly j + 0.5, where half-to-even and half-up differ (0.5
-    of 5); 0.0 when `units` admits none."""
-    candidates = [(2 * j + 0.5) / units for j in range(units // 2 + 1)] if units else []
+    """Float amounts a with a * units exactly j + 0.5: with j even, half-to-even rounds down where
+    half-up rounds up (0.5 of 5); with j odd it rounds up where a floor rounds down (0.5 of 3).
+    0.0 when `units` admits none."""
+    candidates = [(j + 0.5) / units for j in range(units)] if units else []
     exact = [a for a in candidates if a <= 1.0 and (a * units) % 1 == 0.5]
     return st.sampled_from(exact) if exact else st.just(0.0)
 
