@@ -114,6 +114,8 @@ def _load_file(path: Path) -> types.ModuleType:
     # A name stable across processes, so that xdist workers agree on pickled class paths.
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
     name = f"prune_impl_{path.stem}_{digest}"
+    if name in sys.modules:  # the CLI checks the file before pytest loads it in the same process
+        return sys.modules[name]
     loader_spec = importlib.util.spec_from_file_location(name, path)
     if loader_spec is None or loader_spec.loader is None:
         raise ImplementationError(f"implementation file {str(path)!r} is not a Python module")
