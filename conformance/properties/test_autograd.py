@@ -111,3 +111,21 @@ def test_training_never_revives_a_pruned_entry(prune, device, data):
     ck.expect(bool(revived.eq(0).all()), "AUTOGRAD-2",
               f"{what}\nmodule.{name} must hold 0 at the {int(mask.eq(0).sum())} pruned entries, "
               f"holds {revived[revived.ne(0)][:8].tolist()} there")
+
+
+@pytest.mark.clause("AUTOGRAD-3")
+@given(data=st.data())
+def test_a_frozen_tensor_stays_frozen(prune, device, data):
+    subject = data.draw(hh.subjects(device, min_dims=0), label="subject")
+    subject.param.requires_grad_(False)
+    applied = data.draw(hh.applied_calls(prune, subject, 1, 3), label="calls")
+    steps = "\n".join([f"module = {subject.source}",
+                       f"module.{subject.name}.requires_grad_(False)",
+                       *(a.source(name=subject.name) for a in applied)])
+    orig = getattr(subject.module, subject.name + "_orig")
+    ck.expect(not orig.requires_grad, "AUTOGRAD-3",
+              f"{subject.name}_orig must not require grad after\n{steps}")
+    subject.forward()
+    ck.expect(not subject.param.requires_grad, "AUTOGRAD-3",
+              f"{subject.name} must not require grad after a forward, after\n{steps}")
+
