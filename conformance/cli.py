@@ -2,7 +2,7 @@
 
     prune-conformance run IMPL [--device DEV] [-n N] [--profile NAME] [--seed N]
                            [--expected-failures FILE|none] [--junitxml PATH] [--report DIR]
-                           [--quiet] [-k EXPR] [--slow]
+                           [--quiet] [-k EXPR] [--slow] [--max-numel N]
     prune-conformance compare IMPL_A IMPL_B [...] [--device DEV] [-n N] [--profile NAME] [-k EXPR]
                            [--report DIR]
     prune-conformance spec [AREA|ID ...]
@@ -153,7 +153,8 @@ def choose_seed(profile: str, given: int | None) -> int | str:
 # --- run ------------------------------------------------------------------------------------
 
 def pytest_args(target: Target, seed: int | str, *, workers: str | None, keyword: str | None,
-                junitxml: str | None, quiet: bool, colour: bool, slow: bool = False) -> list[str]:
+                junitxml: str | None, quiet: bool, colour: bool, slow: bool = False,
+                max_numel: int | None = None) -> list[str]:
     args = ["--pyargs", "conformance", "--impl", target.spec, "--device", target.device,
             "--hypothesis-profile", target.profile,
             # The worker half of the report machinery: xdist workers load it from this line.
@@ -170,6 +171,8 @@ def pytest_args(target: Target, seed: int | str, *, workers: str | None, keyword
         args += ["-k", keyword]
     if slow:  # the plugin deselects `slow` properties unless -m selects by marker
         args += ["-m", "slow or not slow"]
+    if max_numel is not None:
+        args.append(f"--max-numel={max_numel}")
     if junitxml:
         args.append(f"--junitxml={junitxml}")
     if quiet:
@@ -180,7 +183,8 @@ def pytest_args(target: Target, seed: int | str, *, workers: str | None, keyword
 
 
 def run_command_line(target: Target, seed: int | str, workers: str | None,
-                     keyword: str | None, slow: bool = False) -> str:
+                     keyword: str | None, slow: bool = False,
+                     max_numel: int | None = None) -> str:
     """The `prune-conformance run` line that repeats this run (with its seed made explicit)."""
     words = [PROG, "run", target.spec, "--device", target.device, "--profile", target.profile]
     if isinstance(seed, int):
@@ -193,12 +197,15 @@ def run_command_line(target: Target, seed: int | str, workers: str | None,
         words += ["-k", keyword]
     if slow:
         words.append("--slow")
+    if max_numel is not None:
+        words += ["--max-numel", str(max_numel)]
     return shlex.join(words)
 
 
 def execute(target: Target, seed: int | str, *, workers: str | None = None,
             keyword: str | None = None, junitxml: str | None = None, quiet: bool = False,
-            colour: bool = False, slow: bool = False) -> tuple[int, RunReport]:
+            colour: bool = False, slow: bool = False,
+            max_numel: int | None = None) -> tuple[int, RunReport]:
     """Run the suite in this process; (pytest's exit code, report.RunReport)."""
     import pytest
     import torch
@@ -209,7 +216,7 @@ def execute(target: Target, seed: int | str, *, workers: str | None = None,
     collector = report.Collector()
     started = time.monotonic()
     args = pytest_args(target, seed, workers=workers, keyword=keyword, junitxml=junitxml,
-                       quiet=quiet, colour=colour, slow=slow)
+                       quiet=quiet, colour=colour, slow=slow, max_numel=max_numel)
     code = int(pytest.main(args, plugins=[collector]))
     sys.stdout.flush()
     implementation = target.implementation
@@ -218,7 +225,7 @@ def execute(target: Target, seed: int | str, *, workers: str | None = None,
                         "version": implementation.version, "file": implementation.file},
         torch=torch.__version__, device=target.device, profile=target.profile, seed=seed,
         expected_failures=target.expected_file,
-        command=run_command_line(target, seed, workers, keyword, slow),
+        command=run_command_line(target, seed, workers, keyword, slow, max_numel),
         device_problem=target.device_problem, kit_version=conformance.__version__,
         duration=round(time.monotonic() - started, 3), collect_errors=collector.collect_errors,
         properties=list(collector.results.values()))
@@ -254,7 +261,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
     code, run = execute(target, seed, workers=args.workers, keyword=args.keyword,
-                        junitxml=junitxml, quiet=args.quiet, colour=colour, slow=args.slow)
+                        junitxml=junitxml, quiet=args.quiet, colour=colour, slow=args.slow,
+                        max_numel=args.max_numel)
     if code == pytest.ExitCode.USAGE_ERROR:  # pytest said why on stderr (e.g. a bad -k)
         return EXIT_USAGE
     run.exit_code = exit_code(code, run, args.keyword)
@@ -384,6 +392,8 @@ def _run_child(target: Target, seed: int | str, out_dir: Path,
         command += ["-k", args.keyword]
     if args.slow:
         command.append("--slow")
+    if args.max_numel is not None:
+        command += ["--max-numel", str(args.max_numel)]
     env = {**os.environ}
     env.pop("PRUNE_IMPL", None)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -519,6 +529,12 @@ def cmd_method(args: argparse.Namespace) -> int:
 
 # --- the command line -----------------------------------------------------------------------
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
 def _shared(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="torch device string (default: cpu)")
     parser.add_argument("-n", dest="workers", metavar="N", default=None,
@@ -531,6 +547,8 @@ def _shared(parser: argparse.ArgumentParser) -> None:
                         help="only properties matching the pytest -k expression")
     parser.add_argument("--slow", action="store_true",
                         help="also run the properties marked slow (tensors beyond 2**24 entries)")
+    parser.add_argument("--max-numel", type=_positive_int, default=None, metavar="N",
+                        help="largest tensor the properties draw (default: the plugin's, 240)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -241,3 +241,14 @@ def test_pytest_gets_no_colour_and_the_report_plugin(tmp_path):
                                junitxml=None, quiet=False, colour=True)
     assert "--color=no" not in coloured and not any("seed" in a for a in coloured)
     assert Path(ROOT / "conformance" / "report.py").is_file()
+
+
+def test_max_numel_reaches_the_suite_and_must_be_positive(tmp_path):
+    result = cli_process("run", "reference", "-k", "test_amount.py and int_amount", "--profile",
+                         "ci", "--max-numel", "16", "--report", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    run = json.loads((tmp_path / "report.json").read_text())
+    assert "--max-numel 16" in run["command"]
+    refused = cli_process("run", "reference", "--max-numel", "0")
+    assert refused.returncode == 2 and "--max-numel: expected a positive integer, got '0'" in (
+        refused.stderr)
