@@ -7,6 +7,7 @@ Hypothesis profiles, nothing else.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("default")
     limits.max_numel = config.getoption("max_numel")
+    _share_threads(config)
     state: dict[str, Any] = {}
     config.stash[_STATE] = state
     try:
@@ -82,6 +84,14 @@ def pytest_configure(config: pytest.Config) -> None:
     state["device_problem"] = device_problem(state["device"])
     state["matched"] = set()
     config.pluginmanager.register(_SlowProperties(), "prune-conformance-slow")
+
+
+def _share_threads(config: pytest.Config) -> None:
+    """In an xdist worker, torch's intra-op threads are the worker's share of the CPUs: each
+    worker starting a thread per CPU oversubscribes them and the workers slow each other down."""
+    workers = getattr(config, "workerinput", {}).get("workercount")
+    if workers:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
 class _SlowProperties:
