@@ -350,7 +350,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     # One seed for all: every implementation sees the same cases.
     seed = choose_seed(args.profile, args.seed)
     labels = labels_for(args.impls)
-    style = Style(colour_enabled(sys.stdout))
+    style = Style(colour_enabled(sys.stdout) and not args.quiet)
     with tempfile.TemporaryDirectory(prefix="prune-compare-") as scratch:
         base = Path(args.report) if args.report else Path(scratch)
         runs = []
@@ -578,6 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          "clauses by implementation.")
     compare.add_argument("impls", nargs="+", metavar="IMPL")
     _shared(compare)
+    compare.add_argument("-q", "--quiet", action="store_true",
+                         help="plain output for CI logs (the runs are always compact)")
     compare.add_argument("--report", metavar="DIR", default=None,
                          help="write each implementation's reports into DIR/<name>/ and the "
                               "table into DIR/compare.md")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
+
 import yaml
 from support import ROOT
+
+from conformance import cli
 
 
 def load() -> dict:
@@ -30,3 +34,19 @@ def test_gpu_job_runs_on_a_self_hosted_gpu_runner_and_uploads_its_report():
     assert job["runs-on"] == ["self-hosted", "gpu"]
     assert any("scripts/gpu-check" in step.get("run", "") for step in job["steps"])
     assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in job["steps"])
+
+
+def test_ci_run_calls_the_readme_commands_with_arguments_they_accept():
+    calls = [shlex.split(line) for line in (ROOT / ".ci" / "run").read_text().splitlines()
+             if line.startswith("bash scripts/")]
+    assert [call[1] for call in calls] == ["scripts/test", "scripts/conformance"]
+    quick_start = (ROOT / "README.md").read_text().split("## Quick start")[1].split("\n## ")[0]
+    assert "scripts/conformance" in quick_start and "scripts/test" in quick_start
+    # scripts/conformance ends in `exec prune-conformance ARGS "$@"`: the CLI must accept ARGS
+    # followed by what .ci/run adds (a typo there fails only at the end of a CI run otherwise).
+    exec_line = next(line for line in (ROOT / "scripts" / "conformance").read_text().splitlines()
+                     if line.startswith("exec prune-conformance "))
+    fixed = [word.replace("${PRUNE_WORKERS:-2}", "2") for word in shlex.split(exec_line)[2:]]
+    assert fixed[-1] == "$@"
+    args = cli.build_parser().parse_args(fixed[:-1] + calls[1][2:])
+    assert args.command == "compare" and args.impls == ["torch", "reference"]
