@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from conformance import checks as ck
 from conformance import models
 from conformance import strategies as hh
-from conformance.registry import METHODS, Call, Method, method_ids, methods
+from conformance.registry import Call, Method, method_ids, methods
+from conformance.uniformity import Uniformity, expect_uniform_choice
 
 # The methods that rank entries by |score| (l1_unstructured), and the random ones.
 SCORED = methods(structured=False, random=False, takes_importance_scores=True)
@@ -225,21 +226,6 @@ def test_random_methods_are_reproducible(prune, device, method, data):
 
 # --- the distribution of random_unstructured ---------------------------------------------------
 
-@dataclass(frozen=True)
-class Uniformity:
-    """A statistical case: a tensor of `shape` holding 1..n, `before` calls, then the call."""
-
-    shape: tuple[int, ...]
-    amount: int | float
-    seed: int  # explicit, so the check replays exactly
-    before: tuple[tuple[str, dict], ...] = ()
-
-    def __str__(self) -> str:
-        steps = [f"after_{f}=" + ",".join(map(str, kw.values())) for f, kw in self.before]
-        return "-".join([f"{'x'.join(map(str, self.shape))}", *steps, f"amount={self.amount}"])
-
-
-TRIALS = 1000
 UNIFORMITY = [
     Uniformity((2, 3), 2, seed=1101),  # 6 positions, 15 subsets
     Uniformity((3, 4), 0.5, seed=1102),  # 12 positions, half of them
@@ -258,17 +244,9 @@ def _uniformity_cases() -> list:
 def test_random_unstructured_chooses_uniformly(prune, device, method, case):
     """Each remaining entry is pruned with frequency k/n, each k-subset with 1/C(n, k).
 
-    TRIALS fresh tensors under the explicit seed of the case; exact binomial bounds that a
-    conforming implementation breaks with probability below ck.FALSE_ALARM_PER_CHECK
-    (1e-6 / 16), so below 1e-6 for the whole run with the suite's other statistical checks.
+    conformance.uniformity.TRIALS fresh tensors under the explicit seed of the case; exact
+    binomial bounds that a conforming implementation breaks with probability below
+    ck.FALSE_ALARM_PER_CHECK (1e-6 / 16), so below 1e-6 for the whole run with the suite's other
+    statistical checks.
     """
-    calls = [Call(METHODS[f], kw) for f, kw in case.before] + [
-        Call(method, {"amount": case.amount})]
-    trial = ck.counting_trial(prune, case.shape, calls, device, None)
-    remaining = torch.Size(case.shape).numel() - sum(kw["amount"] for _, kw in case.before)
-    k = ck.expected_count(case.amount, remaining)
-    with hh.seeded(case.seed, device):
-        ck.expect_uniform_selection(
-            trial, k, TRIALS, "SELECT-6",
-            f"{'; '.join(map(repr, calls))} on Holder{case.shape} after "
-            f"torch.manual_seed({case.seed})")
+    expect_uniform_choice(prune, device, method, case, "SELECT-6")

@@ -30,6 +30,7 @@ from conformance.registry import (
     method_ids,
     methods,
 )
+from conformance.uniformity import Uniformity, expect_uniform_choice
 
 STRUCTURED = methods(structured=True)
 SCORED = methods(structured=True, random=False)  # ln_structured
@@ -272,23 +273,6 @@ def test_random_zeroes_k_whole_remaining_channels(prune, device, method, data):
 
 # --- the distribution of random_structured -----------------------------------------------------
 
-@dataclass(frozen=True)
-class Uniformity:
-    """A statistical case: a tensor of `shape` holding 1..n, `before` calls, then the call."""
-
-    shape: tuple[int, ...]
-    amount: int | float
-    dim: int
-    seed: int  # explicit, so the check replays exactly
-    before: tuple[tuple[str, dict], ...] = ()
-
-    def __str__(self) -> str:
-        steps = [f"after_{f}=" + ",".join(map(str, kw.values())) for f, kw in self.before]
-        return "-".join([f"{'x'.join(map(str, self.shape))}", *steps,
-                         f"amount={self.amount}", f"dim={self.dim}"])
-
-
-TRIALS = 1000
 UNIFORMITY = [
     Uniformity((3, 5), 2, dim=-1, seed=2101),  # 5 channels, 10 subsets
     Uniformity((6, 2), 0.5, dim=0, seed=2102),  # 6 channels, 20 subsets of 3
@@ -308,20 +292,12 @@ def _uniformity_cases() -> list:
 def test_random_structured_chooses_channels_uniformly(prune, device, method, case):
     """Each remaining channel is pruned with frequency k/n, each k-subset with 1/C(n, k).
 
-    TRIALS fresh tensors under the explicit seed of the case; exact binomial bounds that a
-    conforming implementation breaks with probability below ck.FALSE_ALARM_PER_CHECK
-    (1e-6 / 16), so below 1e-6 for the whole run with the suite's other statistical checks.
+    conformance.uniformity.TRIALS fresh tensors under the explicit seed of the case; exact
+    binomial bounds that a conforming implementation breaks with probability below
+    ck.FALSE_ALARM_PER_CHECK (1e-6 / 16), so below 1e-6 for the whole run with the suite's other
+    statistical checks.
     """
-    calls = [Call(METHODS[f], kw) for f, kw in case.before] + [
-        Call(method, {"amount": case.amount, "dim": case.dim})]
-    trial = ck.counting_trial(prune, case.shape, calls, device, case.dim)
-    remaining = case.shape[case.dim] - sum(kw["amount"] for _, kw in case.before)
-    k = ck.expected_count(case.amount, remaining)
-    with hh.seeded(case.seed, device):
-        ck.expect_uniform_selection(
-            trial, k, TRIALS, "STRUCT-5",
-            f"{'; '.join(map(repr, calls))} on Holder{case.shape} after "
-            f"torch.manual_seed({case.seed})", unit="channel")
+    expect_uniform_choice(prune, device, method, case, "STRUCT-5")
 
 
 # Not norm orders of STRUCT-2 (which admits 0, p > 0, inf, -inf and 'fro').
