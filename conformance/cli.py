@@ -191,15 +191,18 @@ def run_command_line(target: Target, seed: int | str, workers: str | None,
         words += ["--seed", str(seed)]
     if target.expected_option is not None:
         words += ["--expected-failures", target.expected_option]
-    if workers is not None:
-        words += ["-n", workers]
-    if keyword:
-        words += ["-k", keyword]
-    if slow:
-        words.append("--slow")
-    if max_numel is not None:
-        words += ["--max-numel", str(max_numel)]
+    words += option_words(workers=workers, keyword=keyword, slow=slow, max_numel=max_numel)
     return shlex.join(words)
+
+
+def option_words(*, workers: str | None, keyword: str | None, slow: bool,
+                 max_numel: int | None = None) -> list[str]:
+    """The shared options of run and compare as command-line words, for a command line that
+    repeats or forwards a run."""
+    words = ["-n", workers] if workers is not None else []
+    words += ["-k", keyword] if keyword else []
+    words += ["--slow"] if slow else []
+    return words + (["--max-numel", str(max_numel)] if max_numel is not None else [])
 
 
 def execute(target: Target, seed: int | str, *, workers: str | None = None,
@@ -386,14 +389,8 @@ def _run_child(target: Target, seed: int | str, out_dir: Path,
                target.device, "--profile", target.profile, "--report", str(out_dir), "--quiet"]
     if isinstance(seed, int):
         command += ["--seed", str(seed)]
-    if args.workers is not None:
-        command += ["-n", args.workers]
-    if args.keyword:
-        command += ["-k", args.keyword]
-    if args.slow:
-        command.append("--slow")
-    if args.max_numel is not None:
-        command += ["--max-numel", str(args.max_numel)]
+    command += option_words(workers=args.workers, keyword=args.keyword, slow=args.slow,
+                            max_numel=args.max_numel)
     env = {**os.environ}
     env.pop("PRUNE_IMPL", None)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

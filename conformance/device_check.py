@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from conformance.cli import EXIT_USAGE, labels_for
+from conformance.cli import EXIT_USAGE, labels_for, option_words
 from conformance.plugin import device_problem
 
 DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -57,13 +57,7 @@ def _computes(device: torch.device, dtype: torch.dtype) -> str:
 def compare_command(args: argparse.Namespace) -> list[str]:
     command = [sys.executable, "-m", "conformance.cli", "compare", *args.impls, "--device",
                args.device, "--profile", args.profile, "--report", str(args.out)]
-    if args.workers is not None:
-        command += ["-n", args.workers]
-    if args.keyword:
-        command += ["-k", args.keyword]
-    if args.slow:
-        command.append("--slow")
-    return command
+    return command + option_words(workers=args.workers, keyword=args.keyword, slow=args.slow)
 
 
 def markdown(info: dict[str, str], impls: Sequence[str], out: Path, exit_code: int) -> str:
