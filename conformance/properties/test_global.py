@@ -8,6 +8,7 @@ Invalid calls are made on fresh targets only: a bad call on pruned tensors is AT
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,20 +130,34 @@ def test_l1_has_one_threshold_across_tensors(prune, device, mode, data):
                               f"{FLAT_INDEX}{run.source}")
 
 
+def _reversed_ranks(t: torch.Tensor) -> torch.Tensor:
+    """Distinct positive scores of t's shape, dtype and device that rank its entries in the
+    reverse order of their magnitudes (NaN last): the largest magnitude scores 1."""
+    flat = t.detach().abs().flatten().nan_to_num(nan=math.inf).cpu().double()
+    ranks = torch.empty_like(flat)
+    ranks[flat.argsort(stable=True)] = torch.arange(flat.numel(), 0, -1, dtype=flat.dtype)
+    return ranks.reshape(t.shape).to(device=t.device, dtype=t.dtype)
+
+
 @pytest.mark.clause("GLOBAL-4")
 @given(data=st.data())
 def test_importance_scores_dict_scores_its_tensors(prune, device, data):
     """A dict for some of the tensors: those are ranked by their scores (drawn independently of
-    their values), the others by their own values, all against one threshold."""
+    their values, or ranking the entries in the reverse order of their magnitudes, so that an
+    implementation that ignores the scores prunes the entries they keep), the others by their
+    own values, all against one threshold."""
     targets = data.draw(hh.global_targets(prune, device), label="targets")
     chosen = data.draw(st.lists(st.booleans(), min_size=len(targets.subjects),
                                 max_size=len(targets.subjects)), label="scored tensors")
+    reversed_ranks = data.draw(st.booleans(), label="scores reverse the magnitudes' order")
     scores = {}
     for subject, scored in zip(targets.subjects, chosen, strict=True):
         if scored:
             param = subject.param
-            scores[(subject.module, subject.name)] = data.draw(
-                hh.score_tensors(tuple(param.shape), param.dtype, param.device), label="scores")
+            scores[(subject.module, subject.name)] = (
+                _reversed_ranks(param) if reversed_ranks else data.draw(
+                    hh.score_tensors(tuple(param.shape), param.dtype, param.device),
+                    label="scores"))
     amount = data.draw(_amounts(targets.remaining()), label="amount")
     run = _run(prune, targets, "L1Unstructured", amount, 0, scores)
     _expect_count(run, amount, "GLOBAL-4")

@@ -164,15 +164,30 @@ def test_channel_norm_is_the_vector_norm(prune, device, n, rank, data):
     """Every norm order ranks channels by torch.linalg.vector_norm(channel, ord=n).
 
     DISTINCT values tell most orders apart; TIES values hold zeros, which the order 0 counts.
+    For the order 0 they are rescaled so that sparser channels hold larger values: the count of
+    nonzero entries then ranks channels against their other norms.
     """
     mode = data.draw(st.sampled_from([hh.DISTINCT, hh.TIES]), label="mode")
     subject = data.draw(_subjects_of_rank(device, rank, mode))
     drawn = data.draw(hh.calls(subject, [LN], mode=mode), label="call")
     call = Call(LN, {**drawn.kwargs, "n": n})
     what = _describe(subject, call, "")
+    if n == 0 and mode == hh.TIES:
+        scores = call.kwargs.get("importance_scores")
+        _sparser_channels_larger(subject.param if scores is None else scores, call.dim)
+        what += ", each channel's values times (1 + its number of zeros)**2"
     s = _select(prune, subject, call, "STRUCT-2", what)
     _expect_whole_channels(s, call.amount, "STRUCT-1", what)
     _expect_smallest_norms(s, n, "STRUCT-2", what)
+
+
+def _sparser_channels_larger(t: torch.Tensor, dim: int) -> None:
+    """Scale each channel of `t` in place by (1 + its number of zeros)**2, so that a channel with
+    fewer nonzero entries holds larger values: an implementation that takes the order 0 for
+    another norm (L1, L2, L-inf) then prunes other channels than the order 0 does."""
+    zeros = (t == 0).sum(dim=ck.channel_dims(t.dim(), dim), keepdim=True)
+    with torch.no_grad():
+        t.mul_(((1 + zeros) ** 2).to(t.dtype))
 
 
 # Norms computed exactly from the TIES values in any float dtype, so ties are real ties.
