@@ -1,0 +1,17 @@
+"""`PruningContainer.compute_mask` applies its first method instead of its last.
+
+Must be caught by COMPOSE-5 (COMPOSE).
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _derive import export
+
+AREA, CLAUSE = 'COMPOSE', 'COMPOSE-5'
+FILE = 'base.py'
+OLD = 'return combine_masks(self._pruning_methods[-1], t, default_mask)'
+NEW = 'return combine_masks(self._pruning_methods[0], t, default_mask)'
+
+globals().update(export(__file__, FILE, OLD, NEW))
