@@ -1,0 +1,180 @@
+"""docs/mutation.md and docs/mutation.json from a scripts/mutation run.
+
+Inputs: the kill matrix (OUT/matrix/<mutant>/kill.json, from matrix.py), mutmut's results (the
+.meta files under ./mutants/reference/) and the survivors judged equivalent
+(scripts/mutationlib/equivalent.txt: `mutant name | why no conforming behaviour tells it apart`).
+
+    python scripts/mutationlib/report.py --matrix OUT/matrix --scope TEXT [--mutmut-minutes M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "mutants"))
+import _catalogue  # noqa: E402
+
+from conformance import spec  # noqa: E402
+
+EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
+TARGET = 0.95
+# mutmut's statuses that mean the suite detected the mutant.
+DETECTED = ("killed", "timeout", "caught by type check", "segfault")
+
+
+def read_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
+    """Mutant name -> reason, from `name | reason` lines (# comments and blank lines skipped)."""
+    table = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, bar, reason = line.partition("|")
+        if not bar or not reason.strip():
+            raise SystemExit(f"{path}:{number}: expected `mutant name | reason`")
+        table[name.strip()] = reason.strip()
+    return table
+
+
+def read_matrix(directory: Path) -> list[dict]:
+    """The kill summaries of matrix.py, in catalogue order (mutants not run are left out)."""
+    rows = []
+    for mutant in _catalogue.catalogue():
+        kill = directory / mutant.name / "kill.json"
+        if kill.is_file():
+            rows.append(json.loads(kill.read_text()))
+    return rows
+
+
+def read_mutmut(mutants_dir: Path = ROOT / "mutants") -> dict[str, str]:
+    """mutmut mutant name -> status, for every mutant mutmut generated."""
+    from mutmut.stats import status_by_exit_code
+
+    statuses = {}
+    for meta in sorted((mutants_dir / "reference").glob("*.py.meta")):
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            statuses[name] = status_by_exit_code[code]
+    return statuses
+
+
+def mutmut_diff(name: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=ROOT,
+                          capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith(("-", "+"))
+             and not line.startswith(("---", "+++"))]
+    return "\n".join(lines)
+
+
+def summarise(statuses: dict[str, str], equivalent: dict[str, str]) -> dict:
+    # A mutant interrupted at the budget has no verdict: it counts as not checked.
+    unfinished = ("not checked", "check was interrupted by user")
+    checked = {n: s for n, s in statuses.items() if s not in unfinished}
+    counts = Counter(checked.values())
+    survivors = sorted(n for n, s in checked.items() if s in ("survived", "suspicious"))
+    equivalent_survivors = [n for n in survivors if n in equivalent]
+    detected = sum(counts[s] for s in DETECTED)
+    covered = sum(counts.values()) - counts["no tests"] - counts["skipped"]
+    non_equivalent = covered - len(equivalent_survivors)
+    score = detected / non_equivalent if non_equivalent else None
+    return {
+        "generated": len(statuses), "checked": len(checked), "counts": dict(sorted(counts.items())),
+        "by_file": {f: dict(sorted(Counter(s for n, s in checked.items()
+                                           if n.split(".")[1] == f).items()))
+                    for f in sorted({n.split(".")[1] for n in checked})},
+        "detected": detected, "non_equivalent": non_equivalent, "score": score,
+        "target": TARGET, "survivors": survivors,
+        "equivalent": {n: equivalent[n] for n in equivalent_survivors},
+        "unexplained_survivors": [n for n in survivors if n not in equivalent],
+        "not_covered": sorted(n for n, s in checked.items() if s == "no tests"),
+    }
+
+
+def markdown(matrix: list[dict], mutmut: dict, scope: str, diffs: dict[str, str]) -> str:
+    areas = list(dict.fromkeys(c.area for c in spec.clauses().values()))
+    out = ["# Mutation report", "",
+           "Written by `scripts/mutation` (not part of CI). Two measures of the conformance "
+           "suite's power: the curated mutants of `tests/mutants/` against the whole suite, and "
+           "mutmut's mutants of `reference/` against the suite run on the mutated reference.", ""]
+    out += ["## Curated mutants: kill matrix", ""]
+    if not matrix:
+        out += ["Not run in the session that wrote this report (step (a) of scripts/mutation). "
+                "Every curated mutant is checked against its own area by tests/test_mutants.py "
+                "on every test run.", ""]
+    else:
+        killed = sum(1 for row in matrix if row["killed_in"])
+        targeted = sum(1 for row in matrix if row["area"] in row["killed_in"])
+        out += [f"{len(matrix)} mutants run against every property (derandomized `ci` profile, "
+                f"failures unshrunk); {killed} killed, {targeted} of them in their targeted area. "
+                "X: a property citing a clause of that area failed; (X): the targeted area.", ""]
+        out.append("| mutant | target | " + " | ".join(areas) + " |")
+        out.append("|---|---|" + "---|" * len(areas))
+        for row in matrix:
+            cells = []
+            for area in areas:
+                hit = area in row["killed_in"]
+                cells.append(("(X)" if hit else "( )") if area == row["area"] else
+                             ("X" if hit else ""))
+            out.append(f"| {row['mutant']} | {row['clause']} | " + " | ".join(cells) + " |")
+        out.append("")
+    out += ["## mutmut over reference/", "", f"Scope run: {scope}", ""]
+    if not mutmut["checked"]:
+        out += ["No mutant was checked.", ""]
+        return "\n".join(out)
+    counts = mutmut["counts"]
+    out += [f"{mutmut['generated']} mutants generated over reference/, {mutmut['checked']} "
+            "checked in this scope:", "",
+            "| status | count |", "|---|---|"]
+    out += [f"| {status} | {count} |" for status, count in counts.items()]
+    out += ["", "| file | " + " | ".join(sorted(counts)) + " |",
+            "|---|" + "---|" * len(counts)]
+    for file, by in mutmut["by_file"].items():
+        out.append(f"| {file}.py | " + " | ".join(str(by.get(s, 0)) for s in sorted(counts)) + " |")
+    score = mutmut["score"]
+    out += ["", f"Mutation score over the non-equivalent mutants that some property executes: "
+            f"{mutmut['detected']} detected of {mutmut['non_equivalent']} = "
+            + (f"**{score:.1%}**" if score is not None else "n/a")
+            + f" (target {TARGET:.0%}"
+            + (f", {TARGET - score:.1%} short" if score is not None and score < TARGET else "")
+            + "). Timeouts count as detected. `no tests`: code no selected property runs "
+              "(listed below, outside the score).", ""]
+    out += ["### Survivors", ""]
+    if not mutmut["survivors"]:
+        out += ["None.", ""]
+    for name in mutmut["survivors"]:
+        verdict = (f"equivalent: {mutmut['equivalent'][name]}" if name in mutmut["equivalent"]
+                   else "**not explained: a property should kill it**")
+        out += [f"- `{name}`: {verdict}", "", "  ```diff",
+                *(f"  {line}" for line in diffs.get(name, "").splitlines()), "  ```", ""]
+    if mutmut["not_covered"]:
+        out += ["### Not executed by any selected property", "",
+                ", ".join(f"`{n}`" for n in mutmut["not_covered"]), ""]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--matrix", type=Path, required=True)
+    parser.add_argument("--scope", required=True, help="what mutmut ran, in words")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    args = parser.parse_args(argv)
+    matrix = read_matrix(args.matrix)
+    statuses = read_mutmut()
+    mutmut = summarise(statuses, read_equivalent())
+    diffs = {name: mutmut_diff(name) for name in mutmut["survivors"]}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "mutation.json").write_text(json.dumps(
+        {"matrix": matrix, "mutmut": {**mutmut, "scope": args.scope, "survivor_diffs": diffs}},
+        indent=2) + "\n", encoding="utf-8")
+    (args.out / "mutation.md").write_text(markdown(matrix, mutmut, args.scope, diffs),
+                                          encoding="utf-8")
+    print(f"wrote {args.out / 'mutation.md'} and {args.out / 'mutation.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
