@@ -121,7 +121,11 @@ def markdown(matrix: list[dict], mutmut: dict, scope: str, diffs: dict[str, str]
                              ("X" if hit else ""))
             out.append(f"| {row['mutant']} | {row['clause']} | " + " | ".join(cells) + " |")
         out.append("")
-    out += ["## mutmut over reference/", "", f"Scope run: {scope}", ""]
+    out += ["## mutmut over reference/", "", f"Scope run: {scope}", "",
+            "The suite's oracle for differential checks (the stateful session) is the reference "
+            "itself, mutated too under mutmut: the score measures the properties that check "
+            "SPEC.md directly. Equivalence verdicts are a reviewer's judgement, each with its "
+            "reason, kept in scripts/mutationlib/equivalent.txt.", ""]
     if not mutmut["checked"]:
         out += ["No mutant was checked.", ""]
         return "\n".join(out)
