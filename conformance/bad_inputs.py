@@ -358,6 +358,22 @@ def _global_duplicate() -> BadCall:
     return _global_entry("duplicate", ValueError, "GLOBAL-8", make)
 
 
+def _global_malformed(kind: str) -> BadCall:
+    """`parameters` that is not iterable, or with one item that is not a (module, name) pair."""
+
+    def make(draw, subjects, pairs, method_name, kwargs) -> Invocation:
+        if kind == "not-iterable":
+            return _global_invocation(subjects, 42, method_name, kwargs,  # type: ignore[arg-type]
+                                      names=("parameters",), pairs_source="42")
+        index = draw(st.integers(0, len(pairs) - 1), label="malformed entry")
+        module, name = pairs[index]
+        bad = [*pairs[:index], (module, name, "extra"), *pairs[index + 1:]]
+        return _global_invocation(subjects, bad, method_name, kwargs, names=("parameters",),
+                                  pairs_source=f"[... (m{index}, {name!r}, 'extra') ...]")
+
+    return _global_entry(kind, TypeError, "GLOBAL-8", make)
+
+
 def _global_structured_method() -> BadCall:
     def make(draw, subjects, pairs, method_name, kwargs) -> Invocation:
         structured = draw(st.sampled_from(["LnStructured", "RandomStructured"]), label="method")
@@ -394,6 +410,8 @@ BAD_CALLS: tuple[BadCall, ...] = (
     _global_param_other_device(),
     _global_empty(),
     _global_duplicate(),
+    _global_malformed("not-iterable"),
+    _global_malformed("malformed-pair"),
     _global_structured_method(),
 )
 
