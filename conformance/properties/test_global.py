@@ -22,6 +22,7 @@ from conformance import checks as ck
 from conformance import models
 from conformance import strategies as hh
 from conformance.registry import python_literal
+from conformance.uniformity import TRIALS
 
 # The unstructured methods global_unstructured accepts, by class name (GLOBAL-6).
 GLOBAL_METHODS = ("L1Unstructured", "RandomUnstructured")
@@ -298,3 +299,33 @@ def test_empty_or_repeated_pairs_are_rejected(prune, device, kind, data):
         "GLOBAL-8", what, atomic_clause="GLOBAL-8")
     # "Naming the problem": the argument that is empty, or the tensor given twice.
     ck.expect_message_names(exc, "parameters" if kind == "empty" else name, "GLOBAL-8", what)
+
+
+@pytest.mark.clause("GLOBAL-9")
+def test_random_global_pruning_is_uniform_across_tensors(prune, device):
+    """Holders of 2 and 4 entries holding 1..6, 3 of the 6 pruned at random: each entry with
+    frequency 1/2, each of the 20 subsets with 1/20 (exact binomial bounds, as SELECT-6). A method
+    that ranked by magnitude would always prune the whole first tensor."""
+    shapes, seed = ((2,), (4,)), 2201
+
+    def trial() -> tuple[torch.Tensor, torch.Tensor]:
+        subjects = [models.holder(shape, torch.float32, device) for shape in shapes]
+        start = 1.0
+        for subject in subjects:
+            numel = subject.param.numel()
+            with torch.no_grad():
+                subject.param.copy_(torch.arange(start, start + numel))
+            start += numel
+        prune.global_unstructured([(s.module, s.name) for s in subjects],
+                                  prune.RandomUnstructured, amount=3)
+        pruned = torch.cat([ck.mask_or_ones(s.module, s.name).eq(0).flatten().cpu()
+                            for s in subjects])
+        return torch.ones_like(pruned), pruned
+
+    with hh.seeded(seed, device):
+        ck.expect_uniform_selection(
+            trial, 3, TRIALS, "GLOBAL-9",
+            "prune.global_unstructured([(m0, 'weight'), (m1, 'weight')], "
+            f"prune.RandomUnstructured, amount=3) on Holder(2) and Holder(4) holding 1..6 after "
+            f"torch.manual_seed({seed})")
+
