@@ -197,6 +197,15 @@ def test_each_tensor_is_pruned_as_by_custom_from_mask(prune, device, method_name
 
 def _other_method(prune: Any, kind: str, param: torch.Tensor) -> tuple[object, dict[str, Any]]:
     """A pruning_method that is not 'unstructured', with the keyword arguments it needs."""
+    if kind == "no-PRUNING_TYPE":
+        class Untyped(prune.BasePruningMethod):  # a user's method that forgot its PRUNING_TYPE
+            def __init__(self, amount: int) -> None:
+                self.amount = amount
+
+            def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+                return default_mask
+
+        return Untyped, {"amount": 0}
     if kind == "LnStructured":
         return prune.LnStructured, {"amount": 0, "n": 1, "dim": -1}
     if kind == "RandomStructured":
@@ -216,7 +225,8 @@ def _not_a_dict(kind: str, targets: hh.GlobalTargets) -> object:
 
 @pytest.mark.clause("GLOBAL-6")
 @pytest.mark.parametrize("kind", ["LnStructured", "RandomStructured", "CustomFromMask",
-                                  "scores-tensor", "scores-list", "scores-list-of-items"])
+                                  "no-PRUNING_TYPE", "scores-tensor", "scores-list",
+                                  "scores-list-of-items"])
 @hh.fewer_examples(4)
 @given(data=st.data())
 def test_other_method_types_and_non_dict_scores_are_rejected(prune, device, kind, data):
