@@ -177,11 +177,12 @@ def _dim_entry(method: Method, side: str) -> BadCall:
     def build(draw: st.DrawFn, subjects: list[models.Subject], m: Method) -> Invocation:
         subject = subjects[0]
         ndim = subject.param.dim()
-        dim = ndim if side == "high" else -ndim - 1
+        dim = {"high": ndim, "low": -ndim - 1, "type": 0.5}[side]
         call = _valid_call(draw, subject, m)
         return _single(subject, _with(call, dim=dim), names=(dim,))
 
-    return BadCall(f"{method.function}-dim-{side}", IndexError, "ERRORS-2", (method,), build)
+    error = TypeError if side == "type" else IndexError
+    return BadCall(f"{method.function}-dim-{side}", error, "ERRORS-2", (method,), build)
 
 
 def _low_dims_entry(method: Method) -> BadCall:
@@ -397,7 +398,7 @@ BAD_CALLS: tuple[BadCall, ...] = (
     _name_entry("none-tensor", TypeError, NONE_NAME, _register_none),
     _name_entry("not-a-tensor", TypeError, NOT_A_TENSOR_NAME, _set_not_a_tensor),
     *(_scores_entry(m, kind) for m in _SCORED for kind in ("not_a_tensor", "shape", "device")),
-    *(_dim_entry(m, side) for m in _STRUCTURED for side in ("low", "high")),
+    *(_dim_entry(m, side) for m in _STRUCTURED for side in ("low", "high", "type")),
     *(_low_dims_entry(m) for m in _STRUCTURED),
     *(_norm_entry(n) for n in ("nuc", "foo", None, 1j, -1.0, math.nan)),
     _mask_entry("shape"),
