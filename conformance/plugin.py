@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -180,13 +181,14 @@ def _brief_failure(excinfo: pytest.ExceptionInfo[BaseException], style: str | No
 _KNOWN = pytest.StashKey[expected.Departure]()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Run a known departure without shrinking; restore the test's own settings afterwards."""
+@contextmanager
+def without_shrinking(item: pytest.Item) -> Iterator[None]:
+    """Inside the block the item's Hypothesis property runs without its shrink phase (a verdict
+    is all that is wanted); its own settings are restored afterwards."""
     function = getattr(item, "obj", None)
     inner = getattr(function, "__func__", function)
     own = getattr(inner, "_hypothesis_internal_use_settings", None)
-    if _KNOWN not in item.stash or own is None:
+    if own is None:
         yield
         return
     inner._hypothesis_internal_use_settings = settings(own, phases=KNOWN_FAILURE_PHASES)
@@ -194,6 +196,16 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         yield
     finally:
         inner._hypothesis_internal_use_settings = own
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Run a known departure without shrinking."""
+    if _KNOWN not in item.stash:
+        yield
+        return
+    with without_shrinking(item):
+        yield
 
 
 # --- fixtures the properties use ------------------------------------------------------------

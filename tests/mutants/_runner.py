@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from conformance.plugin import KNOWN_FAILURE_PHASES
+from conformance.plugin import without_shrinking
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -106,14 +106,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Under --no-shrink, run a Hypothesis property without its shrink phase."""
-    function = getattr(item, "obj", None)
-    inner = getattr(function, "__func__", function)
-    own = getattr(inner, "_hypothesis_internal_use_settings", None)
-    if not item.config.getoption("no_shrink") or own is None:
+    if not item.config.getoption("no_shrink"):
         yield
         return
-    inner._hypothesis_internal_use_settings = settings(own, phases=KNOWN_FAILURE_PHASES)
-    try:
+    with without_shrinking(item):
         yield
-    finally:
-        inner._hypothesis_internal_use_settings = own
