@@ -168,9 +168,11 @@ def expect_monotone(before: torch.Tensor, after: torch.Tensor, clause: str) -> N
 
 # --- selection: pruned units rank below kept units (SELECT, STRUCT, GLOBAL) --------------------
 
-def _rank_key(value: float) -> tuple[bool, float]:
-    """SELECT-4: NaN ranks above every number (+inf included); -0.0 and 0.0 compare equal."""
-    return (math.isnan(value), 0.0 if math.isnan(value) else value)
+def _rank_keys(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """SELECT-4's order as two keys, compared in turn: NaN or not (NaN ranks above every number,
+    +inf included), then the value, NaN read as 0 (-0.0 and 0.0 compare equal)."""
+    nan = values.isnan()
+    return nan, values.masked_fill(nan, 0.0)
 
 
 def _ranks_above(a: float, b: float, rel_tol: float) -> bool:
@@ -197,14 +199,26 @@ def lowest_index_first(scores: torch.Tensor, candidates: torch.Tensor, k: int) -
     """SELECT-3's choice: the k candidates of smallest score, NaN last, equal scores lowest first.
 
     `scores` and `candidates` hold one value per unit (flat row-major index, or channel index);
-    returns a bool tensor of the units to prune.
+    returns a bool tensor of the units to prune. Vectorised: the large-size properties rank
+    millions of units.
     """
-    values = scores.detach().double().cpu().tolist()
-    alive = [i for i, c in enumerate(candidates.cpu().tolist()) if c]
-    chosen = sorted(alive, key=lambda i: (*_rank_key(values[i]), i))[:k]
-    pruned = torch.zeros(len(values), dtype=torch.bool)
-    pruned[chosen] = True
+    values = scores.detach().double().cpu().flatten()
+    alive = candidates.cpu().flatten().nonzero().squeeze(1)
+    nan, value = _rank_keys(values[alive])
+    # Stable sorts by the minor key, then the major one: equal keys keep their index order.
+    order = torch.sort(value, stable=True).indices
+    order = order[torch.sort(nan[order].to(torch.uint8), stable=True).indices]
+    pruned = torch.zeros(values.numel(), dtype=torch.bool)
+    pruned[alive[order[:k]]] = True
     return pruned
+
+
+def _extreme(values: torch.Tensor, ids: torch.Tensor, largest: bool) -> int:
+    """The unit among `ids` of largest (or smallest) rank, the lowest index among equals."""
+    nan, value = _rank_keys(values[ids])
+    pick = torch.amax if largest else torch.amin
+    ids, value = ids[nan == pick(nan)], value[nan == pick(nan)]
+    return int(ids[value == pick(value)][0])
 
 
 def expect_smallest_pruned(
@@ -217,20 +231,19 @@ def expect_smallest_pruned(
     equal scores passes (SELECT-2). `rel_tol` lets a pruned score exceed a kept one by that
     fraction, for scores an implementation computes in its own precision (channel norms).
     """
-    values = scores.detach().double().cpu().flatten().tolist()
-    alive = candidates.cpu().flatten().tolist()
-    gone = pruned.cpu().flatten().tolist()
-    pruned_ids = [i for i, (a, g) in enumerate(zip(alive, gone, strict=True)) if a and g]
-    kept_ids = [i for i, (a, g) in enumerate(zip(alive, gone, strict=True)) if a and not g]
-    if not pruned_ids or not kept_ids:
+    values = scores.detach().double().cpu().flatten()
+    alive = candidates.cpu().flatten().bool()
+    gone = pruned.cpu().flatten().bool()
+    pruned_ids, kept_ids = (alive & gone).nonzero().squeeze(1), (alive & ~gone).nonzero().squeeze(1)
+    if not pruned_ids.numel() or not kept_ids.numel():
         return
-    worst = max(pruned_ids, key=lambda i: _rank_key(values[i]))
-    best = min(kept_ids, key=lambda i: _rank_key(values[i]))
-    if _ranks_above(values[worst], values[best], rel_tol):
+    worst = _extreme(values, pruned_ids, largest=True)
+    best = _extreme(values, kept_ids, largest=False)
+    if _ranks_above(float(values[worst]), float(values[best]), rel_tol):
         fail(clause, f"{what}: pruned {unit} {_unit_name(worst, shape)} scores "
-                     f"{values[worst]!r}, above the kept {unit} {_unit_name(best, shape)} "
-                     f"scoring {values[best]!r}; every pruned {unit} must score <= every kept one"
-                     + (f" (relative tolerance {rel_tol:.1e})" if rel_tol else ""))
+                     f"{float(values[worst])!r}, above the kept {unit} {_unit_name(best, shape)} "
+                     f"scoring {float(values[best])!r}; every pruned {unit} must score <= every "
+                     f"kept one" + (f" (relative tolerance {rel_tol:.1e})" if rel_tol else ""))
 
 
 # --- statistics of random methods (SELECT-6, STRUCT-5) ------------------------------------------

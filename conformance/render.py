@@ -49,8 +49,10 @@ def _summary(grid: torch.Tensor, ref: torch.Tensor | None) -> list[str]:
     if ref is not None and ref.shape == grid.shape:
         differ = grid.ne(ref)
         bad_rows = differ.any(dim=1).nonzero().flatten().tolist()
-        lines.append(f"{int(differ.sum())} cells differ, in rows {bad_rows[:16]}"
-                     + (" ..." if len(bad_rows) > 16 else ""))
+        if bad_rows:
+            first = tuple(differ.nonzero()[0].tolist())
+            lines.append(f"{int(differ.sum())} cells differ, the first at {first}, in rows "
+                         f"{bad_rows[:16]}" + (" ..." if len(bad_rows) > 16 else ""))
     return lines
 
 
