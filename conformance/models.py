@@ -109,5 +109,14 @@ def holder(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> 
     return Subject(module, "weight", inputs, f"Holder{tuple(shape)!r}".replace(",)", ")"))
 
 
+def holder_of(values: torch.Tensor) -> Subject:
+    """A Holder whose weight is `values` as given (shape, dtype, device): for properties that build
+    large tensors themselves rather than draw them."""
+    module = Holder(1).to(device=values.device, dtype=values.dtype)
+    module.weight = nn.Parameter(values)
+    return Subject(module, "weight", torch.ones_like(values),
+                   f"Holder{tuple(values.shape)!r}".replace(",)", ")"))
+
+
 def numel(shape: tuple[int, ...]) -> int:
     return math.prod(shape)

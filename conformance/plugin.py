@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import torch
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, settings
 
 from conformance import expected, impl, spec
-from conformance.strategies import limits
+from conformance.strategies import VERDICT_PHASES, limits
 
 PROPERTIES_DIR = Path(__file__).resolve().parent / "properties"
 
@@ -33,9 +33,6 @@ PROFILES: dict[str, dict[str, Any]] = {
 for _name, _values in PROFILES.items():
     settings.register_profile(_name, **_values)
 
-# A known departure is run for its verdict only, without shrinking (array-api-tests spent minutes
-# shrinking known failures). It keeps its example budget so that strictness does not flake.
-KNOWN_FAILURE_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 
 _STATE = pytest.StashKey[dict]()
 
@@ -191,7 +188,7 @@ def without_shrinking(item: pytest.Item) -> Iterator[None]:
     if own is None:
         yield
         return
-    inner._hypothesis_internal_use_settings = settings(own, phases=KNOWN_FAILURE_PHASES)
+    inner._hypothesis_internal_use_settings = settings(own, phases=VERDICT_PHASES)
     try:
         yield
     finally:

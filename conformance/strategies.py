@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from hypothesis import settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 
 from conformance import checks as ck
@@ -170,15 +170,22 @@ def seeded(seed: int, device: torch.device) -> Iterator[None]:
         yield
 
 
-def fewer_examples(divisor: int, floor: int = 3) -> settings:
+# A run for its verdict only, without shrinking: known departures (array-api-tests spent minutes
+# shrinking known failures; the example budget stays, so that strictness does not flake), mutants,
+# and the properties over millions of entries, whose draws are seeds and small pools.
+VERDICT_PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
+
+
+def fewer_examples(divisor: int, floor: int = 3, *, shrink: bool = True) -> settings:
     """The current profile with its example budget divided by `divisor` (at least `floor`).
 
     For a property parametrized over many catalogue entries where each parametrization checks one
     cheap rule: the profiles keep their meaning (thorough still means more) within the time budget.
     Use as a decorator beside @given; it reads the profile when the test module is imported, which
-    is after the plugin loaded it.
+    is after the plugin loaded it. With `shrink=False` a failure is reported as first found.
     """
-    return settings(max_examples=max(floor, settings.default.max_examples // divisor))
+    budget = max(floor, settings.default.max_examples // divisor)
+    return settings(max_examples=budget, **({} if shrink else {"phases": VERDICT_PHASES}))
 
 
 def amounts(units: int) -> st.SearchStrategy[int | float]:

@@ -296,13 +296,8 @@ BIG_TARGETS = ["l1_unstructured", "random_unstructured", "custom_from_mask", GLO
 
 
 def _big_holder(numel: int, device: torch.device, seed: int) -> models.Subject:
-    subject = models.holder((1,), torch.float32, device)
-    generator = torch.Generator().manual_seed(seed)
-    values = torch.randn(numel, generator=generator).to(device)
-    subject.module.weight = torch.nn.Parameter(values)
-    subject.inputs = torch.ones(numel, device=device)
-    subject.source = f"Holder({numel})"
-    return subject
+    values = torch.randn(numel, generator=torch.Generator().manual_seed(seed))
+    return models.holder_of(values.to(device))
 
 
 @pytest.mark.slow

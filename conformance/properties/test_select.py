@@ -8,6 +8,7 @@ cases of `test_random_unstructured_chooses_uniformly`.
 from __future__ import annotations
 
 import copy
+import itertools
 from dataclasses import dataclass
 
 import pytest
@@ -250,3 +251,117 @@ def test_random_unstructured_chooses_uniformly(prune, device, method, case):
     statistical checks.
     """
     expect_uniform_choice(prune, device, method, case, "SELECT-6")
+
+
+# --- selection at large sizes --------------------------------------------------------------------
+
+# Implementations switch selection algorithms with the number of scores (torch's topk does; the
+# reference ranks 2**20 scores and more by a radix select): the rules hold on both sides of the
+# switch. These properties build tensors of LARGE entries and more whatever --max-numel says, a
+# few examples each.
+LARGE = 2**20
+GLOBAL = "global_unstructured"
+LARGE_CASES = [
+    pytest.param("l1_unstructured", "order", id="l1_unstructured-order",
+                 marks=pytest.mark.clause("SELECT-1", "SELECT-4", "SELECT-5")),
+    pytest.param("l1_unstructured", "ties", id="l1_unstructured-ties",
+                 marks=pytest.mark.clause("SELECT-1", "SELECT-3")),
+    pytest.param(GLOBAL, "order", id="global-order",
+                 marks=pytest.mark.clause("GLOBAL-1", "GLOBAL-2", "GLOBAL-3")),
+    pytest.param(GLOBAL, "ties", id="global-ties",
+                 marks=pytest.mark.clause("GLOBAL-1", "SELECT-3")),
+    pytest.param("random_unstructured", "count", id="random_unstructured-count",
+                 marks=pytest.mark.clause("SELECT-6")),
+]
+
+
+def _large_values(data, numel: int, dtype: torch.dtype, label: str, tied: bool | None = None,
+                  ) -> torch.Tensor:
+    """`numel` values: a few drawn values (NaN, infinities and signed zeros among them) repeated at
+    seeded places, so that every threshold splits a tie; or (unless `tied`) seeded values spread
+    over 40 binades, so that the scores differ in every bit of their patterns."""
+    generator = torch.Generator().manual_seed(data.draw(hh.seeds(), label=f"{label} seed"))
+    if tied or (tied is None and data.draw(st.booleans(), label=f"{label} tied")):
+        pool = data.draw(st.lists(st.floats(width=16), min_size=1, max_size=32), label=label)
+        picks = torch.randint(len(pool), (numel,), generator=generator)
+        return torch.tensor(pool, dtype=torch.float64)[picks].to(dtype)
+    binades = torch.randint(-20, 20, (numel,), generator=generator, dtype=torch.float64)
+    return (torch.randn(numel, generator=generator, dtype=torch.float64) * 2.0**binades).to(dtype)
+
+
+def _large_subjects(data, device: torch.device, target: str, tied: bool | None,
+                    ) -> list[models.Subject]:
+    """One tensor of LARGE entries and more, or, for global pruning, up to three that share them."""
+    dtype = data.draw(hh.dtypes(), label="dtype")
+    total = LARGE + data.draw(st.integers(0, 64), label="entries over 2**20")
+    cuts = data.draw(st.lists(st.integers(1, total - 1), max_size=2 if target == GLOBAL else 0,
+                              unique=True), label="cuts")
+    bounds = [0, *sorted(cuts), total]
+    sizes = [hi - lo for lo, hi in itertools.pairwise(bounds)]
+    values = _large_values(data, total, dtype, "values", tied)
+    return [models.holder_of(piece.clone().to(device)) for piece in values.split(sizes)]
+
+
+def _large_call_text(target: str, kwargs: dict, subjects: list[models.Subject]) -> str:
+    arguments = ", ".join("importance_scores=..." if key == "importance_scores" else
+                          f"{key}={value!r}" for key, value in kwargs.items())
+    return (f"{target}({arguments}) on {' + '.join(s.source for s in subjects)} "
+            f"of {subjects[0].param.dtype}")
+
+
+@pytest.mark.parametrize(("target", "rule"), LARGE_CASES)
+@hh.fewer_examples(5, shrink=False)
+@given(data=st.data())
+def test_selection_holds_at_large_sizes(prune, device, target, rule, data):
+    """Exact counts, the order (NaN last) and, where SELECT-3 asks, the lowest flat indices first,
+    over more than 2**20 scores, fresh or already pruned, with or without importance scores;
+    global pruning ranks the concatenation of up to three tensors.
+
+    The tie rule is checked on tied values and a fraction well inside (0, 1): hundreds of
+    thousands of tied entries, only some of them pruned. A failure is reported unshrunk: each
+    example ranks millions of scores, and its draws are seeds and a small pool of values.
+    """
+    ties = rule == "ties"
+    subjects = _large_subjects(data, device, target, tied=True if ties else None)
+    history = ""
+    if data.draw(st.booleans(), label="already pruned"):
+        first = data.draw(st.floats(0.0, 1.0), label="first amount")
+        for s in subjects:
+            prune.l1_unstructured(s.module, s.name, amount=first)
+        history = f" after l1_unstructured(amount={first!r}) of each"
+    before = [ck.mask_or_ones(s.module, s.name).flatten().cpu() for s in subjects]
+    candidates = torch.cat(before).ne(0)
+    remaining = int(candidates.sum())
+    amount = data.draw(st.floats(0.05, 0.95) if ties else hh.amounts(remaining), label="amount")
+    scores = [(ck.original(s.module, s.name) * ck.mask_or_ones(s.module, s.name)).flatten()
+              for s in subjects]
+    kwargs: dict = {"amount": amount}
+    if target != "random_unstructured" and data.draw(st.booleans(), label="importance scores"):
+        scores = [_large_values(data, s.param.numel(), s.param.dtype, "importance scores",
+                                True if ties else None) for s in subjects]
+        given_scores = [x.reshape(s.param.shape).to(device) for x, s in zip(scores, subjects,
+                                                                             strict=True)]
+        kwargs["importance_scores"] = (
+            {(s.module, s.name): x for s, x in zip(subjects, given_scores, strict=True)}
+            if target == GLOBAL else given_scores[0])
+    what = _large_call_text(target, kwargs, subjects) + history
+    with hh.seeded(data.draw(hh.seeds(), label="seed"), device):
+        if target == GLOBAL:
+            prune.global_unstructured([(s.module, s.name) for s in subjects], prune.L1Unstructured,
+                                      **kwargs)
+        else:
+            getattr(prune, target)(subjects[0].module, subjects[0].name, **kwargs)
+    after = torch.cat([ck.mask_or_ones(s.module, s.name).flatten().cpu() for s in subjects])
+    _, pruned = ck.newly_pruned(torch.cat(before), after, None)
+    count_clause = {"l1_unstructured": "SELECT-1", GLOBAL: "GLOBAL-1"}.get(target, "SELECT-6")
+    ck.expect_equal(int(pruned.sum()), ck.expected_count(amount, remaining), count_clause,
+                    f"entries pruned among the {remaining} remaining by {what}")
+    magnitudes = torch.cat([x.detach().flatten().cpu() for x in scores]).abs()
+    if rule == "order":
+        ck.expect_smallest_pruned(magnitudes, candidates, pruned,
+                                  "SELECT-1" if target != GLOBAL else "GLOBAL-2", what)
+    elif rule == "ties":
+        chosen = ck.lowest_index_first(magnitudes, candidates, ck.expected_count(amount, remaining))
+        ck.expect_same_mask(after, candidates & ~chosen, "SELECT-3",
+                            f"among equal |scores| the lowest flat indices (of the "
+                            f"concatenation) go first; mask after {what}")

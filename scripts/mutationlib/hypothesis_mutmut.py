@@ -9,7 +9,8 @@ the verdict only: shrinking the failing example took most of each killed mutant'
 
 from hypothesis import HealthCheck, settings
 
-from conformance.plugin import KNOWN_FAILURE_PHASES, PROFILES
+from conformance.plugin import PROFILES
+from conformance.strategies import VERDICT_PHASES
 
 settings.register_profile("mutmut", **{**PROFILES["ci"], "suppress_health_check": list(HealthCheck),
-                                       "phases": KNOWN_FAILURE_PHASES})
+                                       "phases": VERDICT_PHASES})
