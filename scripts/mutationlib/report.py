@@ -29,15 +29,29 @@ DETECTED = ("killed", "timeout", "caught by type check", "segfault")
 
 
 def read_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
-    """Mutant name -> reason, from `name | reason` lines (# comments and blank lines skipped)."""
-    table = {}
+    """Mutant name -> reason, from `name | reason` lines (# comments and blank lines skipped).
+
+    A reason many mutants share is written once, `@label = reason`, and cited as `name | @label`.
+    """
+    table, labels = {}, {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
+        if line.startswith("@"):
+            label, equals, reason = line.partition("=")
+            if not equals or not reason.strip():
+                raise SystemExit(f"{path}:{number}: expected `@label = reason`")
+            labels[label.strip()] = reason.strip()
+            continue
         name, bar, reason = line.partition("|")
-        if not bar or not reason.strip():
+        reason = reason.strip()
+        if not bar or not reason:
             raise SystemExit(f"{path}:{number}: expected `mutant name | reason`")
-        table[name.strip()] = reason.strip()
+        if reason.startswith("@"):
+            if reason not in labels:
+                raise SystemExit(f"{path}:{number}: {reason} is not defined above")
+            reason = labels[reason]
+        table[name.strip()] = reason
     return table
 
 

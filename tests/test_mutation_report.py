@@ -1,0 +1,47 @@
+"""scripts/mutationlib/report.py: the equivalence file and the mutation score it feeds."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from support import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts" / "mutationlib"))
+
+from report import read_equivalent, summarise
+
+
+def test_shared_reasons_are_written_once_and_cited_by_label(tmp_path):
+    path = tmp_path / "equivalent.txt"
+    path.write_text("# comment\n\n@wording = message wording only\n"
+                    "reference.a.x_f__mutmut_1 | @wording\n"
+                    "reference.a.x_f__mutmut_2 | its own reason\n")
+    assert read_equivalent(path) == {"reference.a.x_f__mutmut_1": "message wording only",
+                                     "reference.a.x_f__mutmut_2": "its own reason"}
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("reference.a.x_f__mutmut_1 | @nowhere\n", r"equivalent.txt:1: @nowhere is not defined"),
+    ("reference.a.x_f__mutmut_1\n", r"equivalent.txt:1: expected `mutant name \| reason`"),
+    ("@label\n", r"equivalent.txt:1: expected `@label = reason`"),
+])
+def test_a_malformed_line_is_named(tmp_path, text, error):
+    path = tmp_path / "equivalent.txt"
+    path.write_text(text)
+    with pytest.raises(SystemExit, match=error):
+        read_equivalent(path)
+
+
+def test_the_score_leaves_out_equivalent_uncovered_and_unfinished_mutants():
+    statuses = {"reference.a.f_1": "killed", "reference.a.f_2": "killed",
+                "reference.a.f_3": "timeout", "reference.a.f_4": "survived",
+                "reference.b.g_1": "survived", "reference.b.g_2": "no tests",
+                "reference.b.g_3": "not checked"}
+    summary = summarise(statuses, {"reference.a.f_4": "same behaviour"})
+    assert summary["checked"] == 6 and summary["generated"] == 7
+    assert summary["detected"] == 3 and summary["non_equivalent"] == 4
+    assert summary["score"] == 0.75
+    assert summary["unexplained_survivors"] == ["reference.b.g_1"]
+    assert summary["not_covered"] == ["reference.b.g_2"]
+    assert summary["by_file"]["a"] == {"killed": 2, "survived": 1, "timeout": 1}
