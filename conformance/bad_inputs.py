@@ -80,6 +80,7 @@ class BadCall:
                                              compare=False)
     max_dims: int = 5  # the subject's tensor has at most this many dims (structured on 0-d/1-d)
     is_global: bool = False
+    fresh_only: bool = False  # the call fails on a tensor not yet pruned only
 
     @property
     def min_dims(self) -> int:
@@ -245,6 +246,41 @@ def _remove_entry() -> BadCall:
     return BadCall("remove-unpruned", ValueError, "REMOVE-5", (), build)
 
 
+class UserMethodError(Exception):
+    """What a user's pruning method raises in `_failing_method_entry`: it must propagate as is."""
+
+
+def _failing_method_entry(where: str) -> BadCall:
+    """A user's method that raises in `compute_mask`, or in `apply_mask` while the tensor is being
+    rewired (on a pruned tensor the history container applies the mask: fresh only)."""
+
+    def build(draw: st.DrawFn, subjects: list[models.Subject], m: Method) -> Invocation:
+        subject = subjects[0]
+
+        def run(prune: Any) -> Any:
+            class Failing(prune.BasePruningMethod):
+                PRUNING_TYPE = "unstructured"
+
+                def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor):
+                    if where == "compute_mask":
+                        raise UserMethodError("compute_mask failed")
+                    return default_mask
+
+                def apply_mask(self, module: nn.Module) -> torch.Tensor:
+                    if where == "apply_mask":
+                        raise UserMethodError("apply_mask failed")
+                    return super().apply_mask(module)
+
+            return Failing.apply(subject.module, subject.name)
+
+        source = (f"class Failing(prune.BasePruningMethod):  # unstructured, raises in {where}\n"
+                  f"Failing.apply(module, {subject.name!r})")
+        return Invocation(run, source, (), (subject.module,))
+
+    return BadCall(f"user-method-raises-in-{where}", UserMethodError, "ATOMIC-1",
+                   fresh_only=where == "apply_mask", build=build)
+
+
 # --- global_unstructured ----------------------------------------------------------------------
 
 GLOBAL_METHODS = ("L1Unstructured", "RandomUnstructured")
@@ -404,6 +440,8 @@ BAD_CALLS: tuple[BadCall, ...] = (
     _mask_entry("shape"),
     _mask_entry("device"),
     _remove_entry(),
+    _failing_method_entry("compute_mask"),
+    _failing_method_entry("apply_mask"),
     *(_global_amount(bad) for bad in hh.bad_amounts(units=0)),
     _global_bad_pair("missing"),
     _global_bad_pair("none"),

@@ -98,8 +98,10 @@ _PREPARATIONS = {
     "none-tensor": f"module.register_parameter({bi.NONE_NAME!r}, None)",
     "not-a-tensor": f"module.{bi.NOT_A_TENSOR_NAME} = 0.5",
 }
-# Catalogue entries the session leaves out: remove is its own step; the others need no module.
-_OWN_STEPS = {"remove-unpruned"}
+# Catalogue entries the session leaves out: remove is its own step; a user's failing method
+# would need its class in the repro snippet (ATOMIC properties make those calls).
+_OWN_STEPS = {"remove-unpruned", "user-method-raises-in-compute_mask",
+              "user-method-raises-in-apply_mask"}
 
 
 class SessionFailure(ck.SpecViolation):

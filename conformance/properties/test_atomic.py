@@ -26,7 +26,8 @@ from conformance import strategies as hh
 def _cases(entries: list[bi.BadCall], atomic_clause: str) -> list:
     return [pytest.param(entry, state, id=f"{entry.id}-{state}",
                          marks=pytest.mark.clause(entry.clause, atomic_clause))
-            for entry in entries for state in bi.STATES]
+            for entry in entries for state in bi.STATES
+            if not (entry.fresh_only and state == bi.PRUNED)]
 
 
 SINGLE = [b for b in bi.bad_calls(is_global=False) if b.id != "remove-unpruned"]
