@@ -434,23 +434,27 @@ NON_METHODS = {
 }
 
 
-@pytest.mark.clause("COMPOSE-6")
+@pytest.mark.clause("COMPOSE-6", "ERRORS-4")
 @pytest.mark.parametrize("value", NON_METHODS)
 def test_container_rejects_a_non_method(prune, device, value):
     bad = NON_METHODS[value](prune)
     container = _container(prune, [_recording(prune, torch.ones(1), "unstructured")])
-    ck.expect_raises("COMPOSE-6", TypeError, lambda: container.add_pruning_method(bad),
-                     f"PruningContainer(method).add_pruning_method({bad!r})")
+    what = f"PruningContainer(method).add_pruning_method({bad!r})"
+    exc = ck.expect_raises("COMPOSE-6", TypeError, lambda: container.add_pruning_method(bad), what)
+    ck.expect_message_names(exc, bad, "ERRORS-4", what)
     ck.expect_equal(len(container), 1, "COMPOSE-6", f"len of the container after the rejected "
                                                     f"add_pruning_method({bad!r})")
 
 
-@pytest.mark.clause("COMPOSE-6")
+@pytest.mark.clause("COMPOSE-6", "ERRORS-4")
 def test_container_rejects_a_method_of_another_tensor(prune, device):
     container = _container(prune, [_recording(prune, torch.ones(1), "unstructured")])
     other = _recording(prune, torch.ones(1), "unstructured", name="bias")
-    ck.expect_raises("COMPOSE-6", ValueError, lambda: container.add_pruning_method(other),
-                     "a container of 'weight' methods .add_pruning_method(a method of 'bias')")
+    what = "a container of 'weight' methods .add_pruning_method(a method of 'bias')"
+    exc = ck.expect_raises("COMPOSE-6", ValueError, lambda: container.add_pruning_method(other),
+                           what)
+    for name in ("bias", "weight"):
+        ck.expect_message_names(exc, name, "ERRORS-4", what)
     ck.expect_equal(len(container), 1, "COMPOSE-6",
                     "len of the container after the rejected add_pruning_method")
 
