@@ -189,12 +189,11 @@ def _dim_entry(method: Method, side: str) -> BadCall:
 def _low_dims_entry(method: Method) -> BadCall:
     def build(draw: st.DrawFn, subjects: list[models.Subject], m: Method) -> Invocation:
         subject = subjects[0]
-        ndim = subject.param.dim()
         kwargs: dict[str, Any] = {"amount": 0, "dim": draw(st.sampled_from([0, -1]))}
         if m.function == "ln_structured":
             kwargs["n"] = 1
         call = Call(m, kwargs)
-        return _single(subject, call, names=(tuple(subject.param.shape),) if ndim else ())
+        return _single(subject, call, names=(tuple(subject.param.shape),))
 
     # The subject is 0-d or 1-d on purpose (max_dims), below the method's own min_dims.
     return BadCall(f"{method.function}-0d-or-1d", ValueError, "STRUCT-4", (method,), build,

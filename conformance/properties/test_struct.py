@@ -181,6 +181,35 @@ def test_channel_norm_is_the_vector_norm(prune, device, n, rank, data):
     _expect_smallest_norms(s, n, "STRUCT-2", what)
 
 
+# Orders p > 0 that a spread channel and a peaked one tell apart ('fro' is the order 2).
+SPREAD_ORDERS = [n for n in NORMS
+                 if n == "fro" or (isinstance(n, int | float) and 0 < n < math.inf)]
+SPREAD = 4  # entries of the spread channel
+
+
+@pytest.mark.clause("STRUCT-2")
+@pytest.mark.parametrize("n", SPREAD_ORDERS, ids=str)
+@pytest.mark.parametrize("peak", ["below", "above"])
+def test_norm_order_decides_between_spread_and_peaked_channels(prune, device, n, peak):
+    """A channel of SPREAD ones has the norm SPREAD**(1/p) in the order p; a channel holding one
+    value 5% below (or above) that norm is pruned first (or kept). Any other order p' compares
+    that value with SPREAD**(1/p'), more than 5% away, so one of the two cases tells p' from p,
+    even where drawn values seldom do."""
+    p = 2.0 if n == "fro" else float(n)
+    value = SPREAD ** (1 / p) * (0.95 if peak == "below" else 1.05)
+    weight = torch.zeros(2, SPREAD, device=device)
+    weight[0] = 1.0
+    weight[1, 0] = value
+    subject = models.holder_of(weight)
+    prune.ln_structured(subject.module, "weight", amount=1, n=n, dim=0)
+    pruned = 1 if peak == "below" else 0
+    kept = ck.mask_or_ones(subject.module, "weight").ne(0).any(dim=1).cpu().tolist()
+    ck.expect(kept == [pruned == 1, pruned == 0], "STRUCT-2",
+              f"ln_structured(amount=1, n={n!r}, dim=0) of [[1, 1, 1, 1], [{value:.4f}, 0, 0, 0]] "
+              f"(norms {SPREAD ** (1 / p):.4f} and {value:.4f}) must prune channel {pruned}, "
+              f"kept {kept}")
+
+
 def _sparser_channels_larger(t: torch.Tensor, dim: int) -> None:
     """Scale each channel of `t` in place by (1 + its number of zeros)**2, so that a channel with
     fewer nonzero entries holds larger values: an implementation that takes the order 0 for
