@@ -2,7 +2,8 @@
 
 The user's methods are subclasses of the implementation's own `BasePruningMethod`, built once per
 implementation (`user_methods`): the tutorial's `FooBarPruningMethod` (every other entry) and a
-structured one in the same spirit (every other channel along `dim`). Acting only on what remains
+structured one in the same spirit (every other channel along `dim`), and FooBar returning a bool
+mask (the stored mask takes the parameter's dtype all the same). Acting only on what remains
 (COMPOSE-2), each prunes every other *remaining* entry or channel, starting with the first.
 """
 
@@ -53,7 +54,15 @@ def user_methods(base: type) -> dict[str, type]:
             index = torch.arange(0, t.shape[self.dim], 2, device=default_mask.device)
             return default_mask.clone().index_fill(self.dim, index, 0)
 
-    return {"unstructured": FooBarPruningMethod, "structured": EveryOtherChannel}
+    class BoolMaskFooBar(FooBarPruningMethod):
+        """FooBar returning a bool mask: the stored mask still takes the parameter's dtype
+        (REPARAM-2), on a fresh tensor and when merged into an earlier mask (COMPOSE-2)."""
+
+        def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+            return super().compute_mask(t, default_mask).bool()
+
+    return {"unstructured": FooBarPruningMethod, "structured": EveryOtherChannel,
+            "bool-mask": BoolMaskFooBar}
 
 
 def every_other_remaining(before: torch.Tensor, dim: int | None) -> torch.Tensor:
@@ -76,7 +85,7 @@ def _earlier(prune: Any, data: Any, subject: models.Subject, low: int, high: int
 # --- CUSTOM-1: a user's method through apply ------------------------------------------------
 
 @pytest.mark.clause("CUSTOM-1")
-@pytest.mark.parametrize("kind", ["unstructured", "structured"])
+@pytest.mark.parametrize("kind", ["unstructured", "structured", "bool-mask"])
 @hh.fewer_examples(2)
 @given(data=st.data())
 def test_user_method_prunes_like_a_built_in(prune, device, kind, data):
