@@ -330,7 +330,7 @@ def recording_method(base: type) -> type:
 
 
 def _recording(prune: Any, pattern: torch.Tensor, pruning_type: str, dim: int | None = None,
-               name: str = "weight") -> Any:
+               name: str | None = "weight") -> Any:
     method = recording_method(prune.BasePruningMethod)(pattern, pruning_type, dim)
     method._tensor_name = name  # what apply would set
     return method
@@ -411,14 +411,33 @@ def test_container_applies_its_last_method_to_what_remains(prune, device, prunin
                         f"the default mask with the last method's mask in its part, from\n{what}")
 
 
+@functools.cache
+def untyped_method(base: type) -> type:
+    """A subclass of `base` that forgets to set PRUNING_TYPE."""
+
+    class Untyped(base):
+        def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+            return default_mask
+
+        def __repr__(self) -> str:
+            return "Untyped()"
+
+    return Untyped
+
+
 @pytest.mark.clause("COMPOSE-5")
 @pytest.mark.parametrize(("pruning_type", "dim", "error"), [
     pytest.param("sideways", -1, ValueError, id="unknown-type"),
+    pytest.param(None, None, ValueError, id="no-type"),
     pytest.param("structured", None, AttributeError, id="structured-without-dim"),
 ])
 def test_container_rejects_a_method_it_cannot_place(prune, device, pruning_type, dim, error):
     t = torch.arange(1.0, 7.0, device=device).reshape(2, 3)
-    last = _recording(prune, torch.ones(6, device=device), pruning_type, dim)
+    if pruning_type is None:
+        last = untyped_method(prune.BasePruningMethod)()
+        last._tensor_name = "weight"
+    else:
+        last = _recording(prune, torch.ones(6, device=device), pruning_type, dim)
     container = _container(prune, [_recording(prune, torch.ones(6, device=device),
                                               "unstructured"), last])
     ck.expect_raises("COMPOSE-5", error, lambda: container.compute_mask(t, torch.ones_like(t)),
@@ -447,13 +466,16 @@ def test_container_rejects_a_non_method(prune, device, value):
 
 
 @pytest.mark.clause("COMPOSE-6", "ERRORS-4")
-def test_container_rejects_a_method_of_another_tensor(prune, device):
-    container = _container(prune, [_recording(prune, torch.ones(1), "unstructured")])
-    other = _recording(prune, torch.ones(1), "unstructured", name="bias")
-    what = "a container of 'weight' methods .add_pruning_method(a method of 'bias')"
+@pytest.mark.parametrize(("held", "added"), [("weight", "bias"), (None, "weight")])
+def test_container_rejects_a_method_of_another_tensor(prune, device, held, added):
+    """A method for another tensor than the container's (a container of methods never applied
+    holds the tensor name None)."""
+    container = _container(prune, [_recording(prune, torch.ones(1), "unstructured", name=held)])
+    other = _recording(prune, torch.ones(1), "unstructured", name=added)
+    what = f"a container of {held!r} methods .add_pruning_method(a method of {added!r})"
     exc = ck.expect_raises("COMPOSE-6", ValueError, lambda: container.add_pruning_method(other),
                            what)
-    for name in ("bias", "weight"):
+    for name in (added, held):
         ck.expect_message_names(exc, name, "ERRORS-4", what)
     ck.expect_equal(len(container), 1, "COMPOSE-6",
                     "len of the container after the rejected add_pruning_method")
