@@ -291,22 +291,24 @@ def _large_values(data, numel: int, dtype: torch.dtype, label: str, tied: bool |
 
 def _large_subjects(data, device: torch.device, target: str, tied: bool | None,
                     ) -> list[models.Subject]:
-    """One tensor of LARGE entries and more, or, for global pruning, up to three that share them."""
-    dtype = data.draw(hh.dtypes(), label="dtype")
+    """One tensor of LARGE entries and more, or, for global pruning, up to three that share them,
+    each of its own float dtype."""
     total = LARGE + data.draw(st.integers(0, 64), label="entries over 2**20")
     cuts = data.draw(st.lists(st.integers(1, total - 1), max_size=2 if target == GLOBAL else 0,
                               unique=True), label="cuts")
     bounds = [0, *sorted(cuts), total]
     sizes = [hi - lo for lo, hi in itertools.pairwise(bounds)]
-    values = _large_values(data, total, dtype, "values", tied)
-    return [models.holder_of(piece.clone().to(device)) for piece in values.split(sizes)]
+    values = _large_values(data, total, torch.float64, "values", tied)
+    return [models.holder_of(piece.to(dtype=data.draw(hh.dtypes(), label="dtype"), device=device,
+                                      copy=True))
+            for piece in values.split(sizes)]
 
 
 def _large_call_text(target: str, kwargs: dict, subjects: list[models.Subject]) -> str:
     arguments = ", ".join("importance_scores=..." if key == "importance_scores" else
                           f"{key}={value!r}" for key, value in kwargs.items())
-    return (f"{target}({arguments}) on {' + '.join(s.source for s in subjects)} "
-            f"of {subjects[0].param.dtype}")
+    return f"{target}({arguments}) on " + " + ".join(f"{s.source} of {s.param.dtype}"
+                                                    for s in subjects)
 
 
 @pytest.mark.parametrize(("target", "rule"), LARGE_CASES)
