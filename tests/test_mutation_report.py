@@ -9,7 +9,7 @@ from support import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts" / "mutationlib"))
 
-from report import read_equivalent, summarise
+from report import markdown, read_equivalent, summarise
 
 
 def test_shared_reasons_are_written_once_and_cited_by_label(tmp_path):
@@ -45,3 +45,14 @@ def test_the_score_leaves_out_equivalent_uncovered_and_unfinished_mutants():
     assert summary["unexplained_survivors"] == ["reference.b.g_1"]
     assert summary["not_covered"] == ["reference.b.g_2"]
     assert summary["by_file"]["a"] == {"killed": 2, "survived": 1, "timeout": 1}
+
+
+def test_the_report_lists_unexplained_survivors_first_and_equivalent_ones_by_reason():
+    statuses = {"reference.a.f_1": "survived", "reference.a.f_2": "survived",
+                "reference.a.f_3": "survived", "reference.a.f_4": "killed"}
+    summary = summarise(statuses, {"reference.a.f_1": "same", "reference.a.f_3": "same"})
+    text = markdown([], summary, "a scope", {"reference.a.f_2": "-old\n+new"})
+    assert text.index("Not explained") < text.index("reference.a.f_2") < text.index("Equivalent")
+    assert text.count("Equivalent (2): same.") == 1
+    assert "  -old\n  +new" in text
+    assert "1 detected of 2 = **50.0%**" in text

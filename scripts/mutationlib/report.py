@@ -163,11 +163,20 @@ def markdown(matrix: list[dict], mutmut: dict, scope: str, diffs: dict[str, str]
     out += ["### Survivors", ""]
     if not mutmut["survivors"]:
         out += ["None.", ""]
-    for name in mutmut["survivors"]:
-        verdict = (f"equivalent: {mutmut['equivalent'][name]}" if name in mutmut["equivalent"]
-                   else "**not explained: a property should kill it**")
-        out += [f"- `{name}`: {verdict}", "", "  ```diff",
-                *(f"  {line}" for line in diffs.get(name, "").splitlines()), "  ```", ""]
+
+    def listed(names: list[str]) -> list[str]:
+        return [line for name in names for line in (
+            f"- `{name}`", "", "  ```diff",
+            *(f"  {diff}" for diff in diffs.get(name, "").splitlines()), "  ```", "")]
+
+    if mutmut["unexplained_survivors"]:
+        out += ["**Not explained: a property should kill these.**", "",
+                *listed(mutmut["unexplained_survivors"])]
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in mutmut["equivalent"].items():
+        by_reason.setdefault(reason, []).append(name)
+    for reason, names in by_reason.items():
+        out += [f"Equivalent ({len(names)}): {reason}.", "", *listed(names)]
     if mutmut["not_covered"]:
         out += ["### Not executed by any selected property", "",
                 ", ".join(f"`{n}`" for n in mutmut["not_covered"]), ""]
