@@ -2,8 +2,8 @@
 
 The user's methods are subclasses of the implementation's own `BasePruningMethod`, built once per
 implementation (`user_methods`): the tutorial's `FooBarPruningMethod` (every other entry) and a
-structured one in the same spirit (every other channel along `dim`), and FooBar returning a bool
-mask (the stored mask takes the parameter's dtype all the same). Acting only on what remains
+structured one in the same spirit (every other channel along `dim`), and both again returning bool
+masks (the stored mask takes the parameter's dtype all the same). Acting only on what remains
 (COMPOSE-2), each prunes every other *remaining* entry or channel, starting with the first.
 """
 
@@ -54,15 +54,20 @@ def user_methods(base: type) -> dict[str, type]:
             index = torch.arange(0, t.shape[self.dim], 2, device=default_mask.device)
             return default_mask.clone().index_fill(self.dim, index, 0)
 
-    class BoolMaskFooBar(FooBarPruningMethod):
-        """FooBar returning a bool mask: the stored mask still takes the parameter's dtype
-        (REPARAM-2), on a fresh tensor and when merged into an earlier mask (COMPOSE-2)."""
+    methods = {"unstructured": FooBarPruningMethod, "structured": EveryOtherChannel}
+    return {**methods, **{f"{kind}-bool": _returning_bool(m) for kind, m in methods.items()}}
 
+
+def _returning_bool(method: type) -> type:
+    """`method` returning its mask as bool: the stored mask still takes the parameter's dtype
+    (REPARAM-2), on a fresh tensor and when merged into an earlier mask (COMPOSE-2)."""
+
+    class Bool(method):
         def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
             return super().compute_mask(t, default_mask).bool()
 
-    return {"unstructured": FooBarPruningMethod, "structured": EveryOtherChannel,
-            "bool-mask": BoolMaskFooBar}
+    Bool.__name__ = Bool.__qualname__ = f"Bool{method.__name__}"
+    return Bool
 
 
 def every_other_remaining(before: torch.Tensor, dim: int | None) -> torch.Tensor:
@@ -85,7 +90,8 @@ def _earlier(prune: Any, data: Any, subject: models.Subject, low: int, high: int
 # --- CUSTOM-1: a user's method through apply ------------------------------------------------
 
 @pytest.mark.clause("CUSTOM-1")
-@pytest.mark.parametrize("kind", ["unstructured", "structured", "bool-mask"])
+@pytest.mark.parametrize("kind", ["unstructured", "structured", "unstructured-bool",
+                                  "structured-bool"])
 @hh.fewer_examples(2)
 @given(data=st.data())
 def test_user_method_prunes_like_a_built_in(prune, device, kind, data):
@@ -93,7 +99,8 @@ def test_user_method_prunes_like_a_built_in(prune, device, kind, data):
     on what remains, the hook, history and reparametrization are those of a built-in method;
     forward re-applies the mask and remove makes it permanent."""
     cls = user_methods(prune.BasePruningMethod)[kind]
-    subject = data.draw(hh.subjects(device, min_dims=2 if kind == "structured" else 0))
+    structured = kind.startswith("structured")
+    subject = data.draw(hh.subjects(device, min_dims=2 if structured else 0))
     module, name = subject.module, subject.name
     param = subject.param
     steps = [f"module = {subject.source}"]
@@ -102,7 +109,7 @@ def test_user_method_prunes_like_a_built_in(prune, device, kind, data):
         args: tuple[object, ...] = ()
         kwargs: dict[str, object] = {}
         dim = None
-        if kind == "structured":
+        if structured:
             dim = data.draw(st.integers(-param.dim(), param.dim() - 1), label="dim")
             if data.draw(st.booleans(), label="dim by keyword"):
                 kwargs["dim"] = dim

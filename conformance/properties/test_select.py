@@ -131,10 +131,20 @@ def test_ties_prune_lowest_flat_index_first(prune, device, method, data):
 @pytest.mark.parametrize("method", SCORED, ids=method_ids(SCORED))
 @given(data=st.data())
 def test_nan_ranks_above_infinity(prune, device, method, data):
-    """Scores with NaN, +-inf and signed zeros: NaN entries go last, inf just before them."""
+    """Scores with NaN, +-inf and signed zeros: NaN entries go last, inf just before them.
+
+    Some calls prune into the NaN entries: every number and some NaNs, where the threshold
+    itself is NaN.
+    """
     subject = data.draw(hh.subjects(device, mode=hh.SPECIAL, min_dims=method.min_dims()))
     history = _maybe_pruned(prune, data, subject, FIRST_CALLS, hh.SPECIAL)
     call = data.draw(hh.calls(subject, [method], mode=hh.SPECIAL), label="call")
+    alive = ck.mask_or_ones(subject.module, subject.name).flatten().ne(0).cpu()
+    nans = int(_scores(subject, call)[alive].isnan().sum())
+    if nans and data.draw(st.booleans(), label="into the NaNs"):
+        count = int(alive.sum())
+        amount = data.draw(st.integers(count - nans + 1, count), label="amount")
+        call = Call(method, {**call.kwargs, "amount": amount})
     what = _describe(subject, call, history)
     s = _select(prune, subject, call)
     remaining = int(s.candidates.sum())
