@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 # known departure does not fail every property that draws an ln_structured call.
 NORMS: tuple[object, ...] = (1, 2, 3, 0.5, 1.5, math.inf, -math.inf, "fro", 0)
 PORTABLE_NORMS: tuple[object, ...] = tuple(n for n in NORMS if n != "fro")
+# The one pruning function that is not a method of the registry: targets of properties name it.
+GLOBAL = "global_unstructured"
 
 
 @dataclass(frozen=True)

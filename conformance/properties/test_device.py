@@ -18,12 +18,11 @@ from conformance import bad_inputs as bi
 from conformance import checks as ck
 from conformance import models, parity
 from conformance import strategies as hh
-from conformance.registry import METHODS, Call, Method, method_ids, methods
+from conformance.registry import GLOBAL, METHODS, Call, Method, method_ids, methods
 
 CPU = torch.device("cpu")
 DETERMINISTIC = methods(deterministic=True)
 RANDOM = methods(random=True)
-GLOBAL = "global_unstructured"
 FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 

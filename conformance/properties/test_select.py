@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from conformance import checks as ck
 from conformance import models
 from conformance import strategies as hh
-from conformance.registry import Call, Method, method_ids, methods
+from conformance.registry import GLOBAL, Call, Method, method_ids, methods
 from conformance.uniformity import Uniformity, expect_uniform_choice
 
 # The methods that rank entries by |score| (l1_unstructured), and the random ones.
@@ -270,7 +270,6 @@ def test_random_unstructured_chooses_uniformly(prune, device, method, case):
 # switch. These properties build tensors of LARGE entries and more whatever --max-numel says, a
 # few examples each.
 LARGE = 2**20
-GLOBAL = "global_unstructured"
 LARGE_CASES = [
     pytest.param("l1_unstructured", "order", id="l1_unstructured-order",
                  marks=pytest.mark.clause("SELECT-1", "SELECT-4", "SELECT-5")),
@@ -334,7 +333,7 @@ def test_selection_holds_at_large_sizes(prune, device, target, rule, data):
     example ranks millions of scores, and its draws are seeds and a small pool of values.
     """
     ties = rule == "ties"
-    subjects = _large_subjects(data, device, target, tied=True if ties else None)
+    subjects = _large_subjects(data, device, target, tied=ties or None)
     history = ""
     if data.draw(st.booleans(), label="already pruned"):
         first = data.draw(st.floats(0.0, 1.0), label="first amount")
@@ -350,7 +349,7 @@ def test_selection_holds_at_large_sizes(prune, device, target, rule, data):
     kwargs: dict = {"amount": amount}
     if target != "random_unstructured" and data.draw(st.booleans(), label="importance scores"):
         scores = [_large_values(data, s.param.numel(), s.param.dtype, "importance scores",
-                                True if ties else None) for s in subjects]
+                                ties or None) for s in subjects]
         given_scores = [x.reshape(s.param.shape).to(device) for x, s in zip(scores, subjects,
                                                                              strict=True)]
         kwargs["importance_scores"] = (
