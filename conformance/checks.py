@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from conformance import models, spec
+from conformance import devices, models, spec
 from conformance.render import masks_side_by_side
 
 
@@ -46,6 +46,13 @@ def expect(condition: bool, clause: str, message: str) -> None:
 def expect_equal(seen: object, expected: object, clause: str, what: str) -> None:
     if seen != expected:
         raise SpecViolation(clause, f"{what}: expected {expected!r}, seen {seen!r}")
+
+
+def expect_on_device(t: torch.Tensor, wanted: torch.device, clause: str, what: str) -> None:
+    """`t` lives on the device the run asked for (`conformance.devices.same_device`)."""
+    if not devices.same_device(t.device, wanted):
+        raise SpecViolation(clause, f"{what}: expected {devices.concrete(wanted)} (asked for "
+                                    f"{wanted}), seen {t.device}")
 
 
 def expect_raises(
