@@ -7,7 +7,7 @@ Every random choice is a Hypothesis draw, so each failure replays and shrinks. S
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,13 +56,46 @@ TIES = "ties"  # few magnitudes, zeros and signed zeros: many ties
 SPECIAL = "special"  # ties plus NaN and +-inf
 
 
+def exact_magnitudes(n: int, dtype: torch.dtype) -> list[float]:
+    """n distinct positive magnitudes that `dtype` represents exactly, so that they stay distinct
+    once cast: the integers 1..n where the dtype holds them all (up to 256 in bfloat16, 2048 in
+    float16), else the n consecutive representable values from 1.0 up."""
+    # eps = 2**-(stored mantissa bits): integers are exact up to 2**(bits + 1).
+    if n <= 2 / torch.finfo(dtype).eps:
+        return [float(i) for i in range(1, n + 1)]
+    one = torch.ones(1, dtype=dtype)
+    as_int = {2: torch.int16, 4: torch.int32, 8: torch.int64}[one.element_size()]
+    # Positive floats order like their bit patterns: consecutive patterns, consecutive values.
+    bits = one.view(as_int) + torch.arange(n, dtype=as_int)
+    return bits.view(dtype).double().tolist()
+
+
+@st.composite
+def distinct_values(draw: st.DrawFn, n: int, dtype: torch.dtype = torch.float64) -> list[float]:
+    """n signed values whose magnitudes are pairwise distinct in `dtype` (`exact_magnitudes`)."""
+    magnitudes = draw(st.permutations(exact_magnitudes(n, dtype)))
+    signs = draw(st.lists(st.sampled_from((1.0, -1.0)), min_size=n, max_size=n))
+    return [s * m for s, m in zip(signs, magnitudes, strict=True)]
+
+
+def make_jointly_distinct(draw: Callable[..., Any], params: Sequence[torch.Tensor]) -> None:
+    """Give the tensors of one global call magnitudes distinct over all of them, in their dtype:
+    each tensor's own DISTINCT values repeat the others' (1..n each), which ties the
+    concatenated scores that global pruning ranks."""
+    total = sum(p.numel() for p in params)
+    coarsest = max((p.dtype for p in params), key=lambda d: torch.finfo(d).eps)
+    values = torch.tensor(draw(distinct_values(total, coarsest), label="joint values"),
+                          dtype=torch.float64)
+    with torch.no_grad():
+        for param, part in zip(params, values.split([p.numel() for p in params]), strict=True):
+            param.copy_(part.reshape(param.shape))
+
+
 @st.composite
 def score_values(draw: st.DrawFn, shape: tuple[int, ...], mode: str = DISTINCT) -> list[float]:
     n = math.prod(shape)
     if mode == DISTINCT:
-        magnitudes = draw(st.permutations(range(1, n + 1)))
-        signs = draw(st.lists(st.sampled_from((1.0, -1.0)), min_size=n, max_size=n))
-        return [s * m for s, m in zip(signs, magnitudes, strict=True)]
+        return draw(distinct_values(n))
     pool = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5]
     if mode == SPECIAL:
         pool += [math.nan, math.inf, -math.inf]
@@ -366,6 +399,8 @@ def global_targets(
                 second.param.copy_(draw(score_tensors(
                     tuple(second.param.shape), dtype, device, mode)))
             chosen.append(second)
+    if mode == DISTINCT:
+        make_jointly_distinct(draw, [s.param for s in chosen])
     labels: dict[int, str] = {}
     for s in chosen:
         labels.setdefault(id(s.module), f"m{len(labels)}")

@@ -173,3 +173,85 @@ def test_global_and_remove_steps_replay():
     parity.expect_parity(a, b, "DEVICE-3", ties="exact")
     assert ck.pruned_entries(a.records[0].after[0]) + ck.pruned_entries(a.records[0].after[1]) == 7
     assert a.outputs and "global_unstructured([(m0, 'weight'), (m1, 'weight')]" in a.program()
+
+
+def _global_backwards_with_one_thread():
+    """global_unstructured that, single-threaded, prunes tied entries of the last tensor first:
+    a legitimate choice among ties that moves pruned entries from one tensor to another."""
+    def global_unstructured(parameters, pruning_method, importance_scores=None, **kwargs):
+        pairs = list(parameters)
+        if torch.get_num_threads() == 1:
+            count = len(pairs)
+            scores = {pair: torch.full_like(ck.original(*pair), float(count - i))
+                      for i, pair in enumerate(pairs)}
+            return reference.global_unstructured(pairs, pruning_method, scores, **kwargs)
+        return reference.global_unstructured(pairs, pruning_method, importance_scores, **kwargs)
+    return Wrapper(global_unstructured=global_unstructured)
+
+
+def test_global_ties_across_tensors_may_move_pruned_entries_between_them():
+    """DEVICE-3 (the H200 run): three tensors of equal values, one entry pruned; the CPU prunes
+    m0's, the device m2's. Each tensor's count differs, the total is the same: conforms."""
+    fake = _global_backwards_with_one_thread()
+    subjects = [_subject([1.0], (1,)), _subject([1.0], (1,)), _subject([1.0, 1.0], (2,))]
+    program = [parity.Step.global_([0, 1, 2], "L1Unstructured", amount=0.25)]
+    a = parity.run(fake, subjects, program, parity.Config(threads=2))
+    b = parity.run(fake, subjects, program, parity.Config(threads=1))
+    assert [ck.pruned_entries(m) for m in a.records[0].after] != [
+        ck.pruned_entries(m) for m in b.records[0].after]
+    parity.expect_parity(a, b, "DEVICE-3")
+    with pytest.raises(ck.SpecViolation, match="DEVICE-4"):
+        parity.expect_parity(a, b, "DEVICE-4", ties="exact")
+
+
+def test_global_ties_with_a_wrong_total_are_caught():
+    def global_unstructured(parameters, pruning_method, importance_scores=None, **kwargs):
+        pairs = list(parameters)
+        reference.global_unstructured(pairs, pruning_method, importance_scores, **kwargs)
+        if torch.get_num_threads() == 1:
+            _flip_one_entry(*pairs[-1])
+    fake = Wrapper(global_unstructured=global_unstructured)
+    subjects = [_subject([1.0], (1,)), _subject([1.0, 1.0, 1.0], (3,))]
+    program = [parity.Step.global_([0, 1], "L1Unstructured", amount=2)]
+    a = parity.run(fake, subjects, program, parity.Config(threads=2))
+    b = parity.run(fake, subjects, program, parity.Config(threads=1))
+    with pytest.raises(ck.SpecViolation, match="entries remaining over the tensors of step 1"):
+        parity.expect_parity(a, b, "DEVICE-3")
+
+
+class _ViewsItsWeight(torch.nn.Module):
+    """A model that, like cuDNN's LSTM, `view`s its weight: it cannot run a transposed one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.arange(1.0, 7.0).reshape(2, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.weight.view(-1).sum()
+
+
+class _FailsOncePruned(_ViewsItsWeight):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if hasattr(self, "weight_mask"):
+            raise RuntimeError("this forward breaks on pruned weights")
+        return x * self.weight.sum()
+
+
+def test_a_model_that_cannot_run_a_layout_unpruned_is_unsupported_there():
+    subject = models.Subject(_ViewsItsWeight(), "weight", torch.ones(2), "_ViewsItsWeight()")
+    program = [parity.Step.prune(Call(METHODS["identity"], {}))]
+    assert parity.run(reference, [subject], program).error is None
+    assert parity.unsupported([subject], parity.Config(layout="transposed")) is not None
+    with pytest.raises(parity.UnsupportedConfig, match="cannot run its forward on "
+                                                       "cpu/transposed, unpruned"):
+        parity.run(reference, [subject], program, parity.Config(layout="transposed"))
+
+
+def test_a_forward_that_fails_only_once_pruned_is_a_parity_failure():
+    subject = models.Subject(_FailsOncePruned(), "weight", torch.ones(2), "_FailsOncePruned()")
+    program = [parity.Step.prune(Call(METHODS["identity"], {}))]
+    fine = parity.run(reference, [_subject([1.0] * 6, (2, 3))], program)
+    broken = parity.run(reference, [subject], program)
+    assert broken.failed_step == len(program) and fine.error is None
+    with pytest.raises(ck.SpecViolation, match="in the forward after the last step"):
+        parity.expect_parity(fine, broken, "DEVICE-3")

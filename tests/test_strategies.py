@@ -1,0 +1,58 @@
+"""The value strategies are tie-free in the dtype under test: DISTINCT values stay distinct once
+cast to float16 or bfloat16, within one tensor and over the tensors of one global call."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance import strategies as hh
+
+DTYPES = pytest.mark.parametrize("dtype", hh.FLOAT_DTYPES, ids=str)
+
+
+def _distinct_magnitudes(values: list[float], dtype: torch.dtype) -> bool:
+    cast = torch.tensor(values, dtype=torch.float64).to(dtype)
+    return bool(cast.abs().unique().numel() == len(values)) and bool(cast.isfinite().all())
+
+
+@DTYPES
+@pytest.mark.parametrize("n", [1, 256, 257, 2048, 2049, 5000])
+def test_exact_magnitudes_are_distinct_and_exact_in_the_dtype(dtype, n):
+    values = hh.exact_magnitudes(n, dtype)
+    assert len(values) == n and _distinct_magnitudes(values, dtype)
+    assert torch.tensor(values, dtype=torch.float64).to(dtype).double().tolist() == values
+
+
+@DTYPES
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_distinct_values_are_distinct_in_the_dtype(dtype, data):
+    n = data.draw(st.integers(1, 3000))
+    assert _distinct_magnitudes(data.draw(hh.distinct_values(n, dtype)), dtype)
+
+
+@DTYPES
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_tensors_of_one_global_call_are_jointly_distinct(dtype, data):
+    """Each subject alone draws 1..n: three of them tie with each other (the H200 run's DEVICE-3
+    false failure) until `make_jointly_distinct` spreads one set of magnitudes over them all."""
+    subjects = [data.draw(hh.subjects(torch.device("cpu"), dtype=dtype)) for _ in range(3)]
+    hh.make_jointly_distinct(data.draw, [s.param for s in subjects])
+    values = torch.cat([s.param.detach().reshape(-1).double() for s in subjects]).tolist()
+    assert _distinct_magnitudes(values, dtype)
+
+
+@DTYPES
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_global_targets_draw_distinct_values_over_all_tensors(dtype, data):
+    import reference.prune as reference
+
+    targets = data.draw(hh.global_targets(reference, torch.device("cpu"), dtype=dtype,
+                                          earlier=False))
+    values = torch.cat([s.param.detach().reshape(-1).double() for s in targets.subjects]).tolist()
+    assert _distinct_magnitudes(values, dtype)
