@@ -125,16 +125,17 @@ def prepare(impl_spec: str, device: str = "cpu", profile: str = "default",
         implementation = impl.load(impl_spec)
     except impl.ImplementationError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        expected_file, _ = expected.load(expected_option, impl_spec)
-    except expected.ExpectedFailuresError as exc:
-        raise UsageError(str(exc)) from None
     import torch
 
     try:
         torch_device = torch.device(device)
     except RuntimeError as exc:
         raise UsageError(f"bad --device {device!r}: {exc}") from None
+    try:
+        expected_file, entries = expected.load(expected_option, impl_spec)
+        expected.in_force(entries, torch_device.type, torch.__version__)
+    except expected.ExpectedFailuresError as exc:
+        raise UsageError(str(exc)) from None
     return Target(impl_spec, implementation, str(torch_device),
                   plugin.device_problem(torch_device), profile, expected_option,
                   str(expected_file) if expected_file else None)
@@ -231,6 +232,7 @@ def execute(target: Target, seed: int | str, *, workers: str | None = None,
         command=run_command_line(target, seed, workers, keyword, slow, max_numel),
         device_problem=target.device_problem, kit_version=conformance.__version__,
         duration=round(time.monotonic() - started, 3), collect_errors=collector.collect_errors,
+        warnings=collector.warnings,
         properties=list(collector.results.values()))
     report.finish(run)
     return code, run
@@ -320,6 +322,8 @@ def print_summary(run: RunReport, style: Style, out: IO[str]) -> None:
                     f"need the device were skipped", "yellow"), file=out)
     for reason, count in skipped.most_common(5):
         print(f"skipped {count}: {reason}", file=out)
+    for warning in run.warnings:
+        print(style(f"warning: {warning}", "yellow"), file=out)
     verdict = report.verdict(run)
     colour = "red" if run.exit_code else "green" if verdict.startswith("conforms") else "yellow"
     print(style(f"result: {verdict}", "bold", colour), file=out)
@@ -537,7 +541,8 @@ def _shared(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", dest="workers", metavar="N", default=None,
                         help="pytest-xdist workers (a number or auto; default: none)")
     parser.add_argument("--profile", default="default",
-                        help="Hypothesis profile: default, ci (derandomized) or thorough")
+                        help="Hypothesis profile: default, ci (derandomized), thorough or unshrunk "
+                             "(failures as first found)")
     parser.add_argument("--seed", type=int, default=None,
                         help="Hypothesis seed (default: a random one, printed and reported)")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", default=None,

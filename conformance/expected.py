@@ -1,22 +1,78 @@
-"""Known departures as data: one line per property, with its clause and the reason.
+"""Known departures as data: one line per property, with its clause, the reason, and optionally
+where it is expected and how it fails.
 
 File format (`conformance/expected/torch.txt` is the example)::
 
     # comment
     test_amount.py::test_bad_amount_is_rejected[l1_unstructured-False] | AMOUNT-8 | False is 0
+    test_device.py::test_ties_give_identical_masks_on_every_device | DEVICE-4 | y | device=cuda
+    test_struct.py::test_invalid_norm_order_is_rejected | STRUCT-6 | y | torch<2.14 raises=KeyError
 
 The id is the property's path inside `conformance/properties/` and its name, optionally with a
 parametrization (`test_x[l1_unstructured]`); without one it covers every parametrization.
+
+The optional fourth field holds words (shell-quoted where they contain spaces):
+
+- `device=cuda` or `device=cuda,xpu`: expected only on those device types (default: every device);
+- `torch>=2.12`, `torch<2.6` or `torch>=2.5,<2.14`: expected only for those torch releases (local
+  version suffixes such as `+cpu` or `+cu130` are ignored, and a nightly `2.15.0.dev...` counts as
+  2.15.0; default: every release);
+- `raises=IndexError`: the property must fail through that exception, raised in it or reported by
+  the kit as "raised IndexError";
+- `match='text'`: the failure's message must contain that regular expression.
+
+An entry whose scope leaves out the run is not in force: its property is held to the spec there.
+One id may be listed several times with scopes that never both hold for one run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from conformance import spec
 
 EXPECTED_DIR = Path(__file__).resolve().parent / "expected"
+
+
+class ExpectedFailuresError(ValueError):
+    """The expected-failures file is malformed, or ambiguous for a run (a usage error)."""
+
+
+def release(version: str) -> Version:
+    """The release a torch version belongs to, without local suffix or pre-release tags:
+    '2.11.0+cu130' -> 2.11.0, a nightly '2.15.0.dev20261130+cpu' -> 2.15.0."""
+    return Version(Version(str(version)).base_version)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an entry is expected: device types and a range of torch releases (empty: all)."""
+
+    devices: frozenset[str] = frozenset()
+    torch: str = ""  # a specifier set such as ">=2.5,<2.14"
+
+    def holds(self, device_type: str, torch_version: str) -> bool:
+        if self.devices and device_type not in self.devices:
+            return False
+        if self.torch:
+            return SpecifierSet(self.torch).contains(release(torch_version))
+        return True
+
+    @property
+    def everywhere(self) -> bool:
+        return not self.devices and not self.torch
+
+    def __str__(self) -> str:
+        words = [f"device={','.join(sorted(self.devices))}"] if self.devices else []
+        words += [f"torch{self.torch}"] if self.torch else []
+        return " ".join(words) or "everywhere"
 
 
 @dataclass(frozen=True)
@@ -25,29 +81,98 @@ class Departure:
     clause: str
     reason: str
     line: int
+    scope: Scope = field(default_factory=Scope)
+    raises: str = ""  # the exception type the failure must show, if stated
+    match: str = ""  # a regular expression the failure's message must contain, if stated
+    source: str = ""  # the file it came from
+
+    @property
+    def where(self) -> str:
+        """`file:line`, for messages."""
+        return f"{self.source or '<text>'}:{self.line}"
+
+    @property
+    def states_how(self) -> bool:
+        return bool(self.raises or self.match)
+
+    def how(self) -> str:
+        words = [f"raises={self.raises}"] if self.raises else []
+        return " ".join(words + ([f"match={self.match!r}"] if self.match else []))
+
+    def xfail_reason(self) -> str:
+        """The reason pytest shows; the report reads the clause from its start."""
+        scope = "" if self.scope.everywhere else f" [expected where {self.scope}]"
+        return f"{self.clause}: {self.reason}{scope}"
+
+    def fails_as_stated(self, failures: Sequence[BaseException]) -> bool:
+        """Whether a failure (its leaf exceptions) is the one this entry states."""
+        text = "\n".join(str(f) for f in failures)
+        if self.raises:
+            raised = re.compile(rf"\braised {re.escape(self.raises)}\b")
+            named = any(self.raises in {k.__name__ for k in type(f).__mro__} for f in failures)
+            if not named and not raised.search(text):
+                return False
+        return not self.match or re.search(self.match, text) is not None
 
 
-class ExpectedFailuresError(ValueError):
-    """The expected-failures file is malformed (a usage error)."""
+_DEVICE = re.compile(r"^device=(?P<types>[a-z_0-9]+(?:,[a-z_0-9]+)*)$")
+_TORCH = re.compile(r"^torch(?P<spec>[<>=!~].*)$")
+_HOW = re.compile(r"^(?P<key>raises|match)=(?P<value>.+)$", re.DOTALL)
 
 
-def parse(text: str, source: str = "<text>") -> dict[str, Departure]:
-    entries: dict[str, Departure] = {}
+def _scope_and_how(text: str, where: str) -> tuple[Scope, dict[str, str]]:
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise ExpectedFailuresError(f"{where}: cannot read {text!r}: {exc}") from None
+    devices: set[str] = set()
+    torch_spec, how = "", {}
+    for word in words:
+        if found := _DEVICE.match(word):
+            devices.update(found["types"].split(","))
+        elif found := _TORCH.match(word):
+            try:
+                SpecifierSet(found["spec"])
+            except InvalidSpecifier:
+                raise ExpectedFailuresError(
+                    f"{where}: bad torch release range {word!r} (e.g. torch>=2.5,<2.14)") from None
+            torch_spec = ",".join(filter(None, [torch_spec, found["spec"]]))
+        elif found := _HOW.match(word):
+            if found["key"] == "match":
+                try:
+                    re.compile(found["value"])
+                except re.error as exc:
+                    raise ExpectedFailuresError(f"{where}: bad match {word!r}: {exc}") from None
+            how[found["key"]] = found["value"]
+        else:
+            raise ExpectedFailuresError(
+                f"{where}: unknown word {word!r} (expected device=TYPE[,TYPE], torch<range>, "
+                f"raises=EXCEPTION or match=TEXT)")
+    return Scope(frozenset(devices), torch_spec), how
+
+
+def parse(text: str, source: str = "<text>") -> list[Departure]:
+    entries: list[Departure] = []
+    seen: dict[tuple[str, Scope], int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) != 3 or not all(parts):
+        where = f"{source}:{number}"
+        parts = [p.strip() for p in line.split("|", 3)]
+        if len(parts) not in (3, 4) or not all(parts):
             raise ExpectedFailuresError(
-                f"{source}:{number}: expected 'test_file.py::test_name | CLAUSE | reason', "
+                f"{where}: expected 'test_file.py::test_name | CLAUSE | reason [| scope]', "
                 f"got {raw!r}")
-        test_id, clause, reason = parts
+        test_id, clause, reason = parts[:3]
         if clause not in spec.clauses():
-            raise ExpectedFailuresError(f"{source}:{number}: unknown clause {clause!r}")
-        if test_id in entries:
-            raise ExpectedFailuresError(f"{source}:{number}: {test_id} is listed twice")
-        entries[test_id] = Departure(test_id, clause, reason, number)
+            raise ExpectedFailuresError(f"{where}: unknown clause {clause!r}")
+        scope, how = _scope_and_how(parts[3], where) if len(parts) == 4 else (Scope(), {})
+        if (test_id, scope) in seen:
+            raise ExpectedFailuresError(
+                f"{where}: {test_id} is listed twice for {scope} (line {seen[test_id, scope]})")
+        seen[test_id, scope] = number
+        entries.append(Departure(test_id, clause, reason, number, scope, source=source, **how))
     return entries
 
 
@@ -57,18 +182,58 @@ def default_file(impl_spec: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def load(option: str | None, impl_spec: str) -> tuple[Path | None, dict[str, Departure]]:
+def load(option: str | None, impl_spec: str) -> tuple[Path | None, list[Departure]]:
     """`option` is a path, 'none', or None for the shipped default of the implementation."""
     if option is not None and option.lower() == "none":
-        return None, {}
+        return None, []
     path = Path(option) if option else default_file(impl_spec)
     if path is None:
-        return None, {}
+        return None, []
     if not path.is_file():
         raise ExpectedFailuresError(f"expected-failures file {str(path)!r} does not exist")
     return path, parse(path.read_text(encoding="utf-8"), str(path))
 
 
-def lookup(entries: dict[str, Departure], test_id: str) -> Departure | None:
-    """An exact id first, then the id without its parametrization."""
-    return entries.get(test_id) or entries.get(test_id.partition("[")[0])
+def in_force(entries: Iterable[Departure], device_type: str, torch_version: str,
+             ) -> dict[str, Departure | None]:
+    """The entries whose scope holds for a run on `device_type` with `torch_version`, by id.
+
+    An id listed only with scopes that leave the run out maps to None: its property is held to
+    the spec in this run, and an entry for the whole property function does not stand in for it
+    (the most specific id listed decides, its scope says where).
+    """
+    chosen: dict[str, Departure | None] = {}
+    try:
+        release(torch_version)
+    except InvalidVersion:
+        raise ExpectedFailuresError(f"cannot read torch version {torch_version!r}") from None
+    for entry in entries:
+        if not entry.scope.holds(device_type, torch_version):
+            chosen.setdefault(entry.test_id, None)
+            continue
+        other = chosen.get(entry.test_id)
+        if other is not None:
+            raise ExpectedFailuresError(
+                f"{entry.where}: {entry.test_id} is also listed at {other.where}; both scopes "
+                f"({entry.scope}, {other.scope}) hold for torch {torch_version} on "
+                f"{device_type}")
+        chosen[entry.test_id] = entry
+    return chosen
+
+
+def lookup(entries: Mapping[str, Departure | None], test_id: str) -> Departure | None:
+    """The entry in force for a property (`in_force`): its exact id if listed, else the id
+    without its parametrization."""
+    if test_id in entries:
+        return entries[test_id]
+    return entries.get(test_id.partition("[")[0])
+
+
+def unmatched(entries: Iterable[Departure], property_ids: Iterable[str]) -> list[Departure]:
+    """Entries that name no property among `property_ids`, limited to the property files those
+    ids come from (a run of one file says nothing of another file's entries)."""
+    ids = set(property_ids)
+    functions = {i.partition("[")[0] for i in ids}
+    files = {i.partition("::")[0] for i in ids}
+    return [e for e in entries if e.test_id.partition("::")[0] in files
+            and e.test_id not in ids and e.test_id not in functions]

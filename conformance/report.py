@@ -97,9 +97,9 @@ def pytest_runtest_makereport(
 
 def failure_details(exc: BaseException) -> dict[str, str]:
     """The message, violated clause, Hypothesis example and attached repro of a failure."""
-    leaves = list(_leaves(exc))
+    found_leaves = list(leaves(exc))
     messages, examples, repros, blob, where = [], [], [], "", ""
-    for leaf in leaves:
+    for leaf in found_leaves:
         messages.append(_message(leaf))
         for note in getattr(leaf, "__notes__", ()):
             text = str(note).strip("\n")
@@ -115,7 +115,7 @@ def failure_details(exc: BaseException) -> dict[str, str]:
             repros.append(attached.strip())
         if not where and not _speaks_the_spec(leaf):
             where = _origin(leaf)
-    first = leaves[0] if leaves else exc
+    first = found_leaves[0] if found_leaves else exc
     clause = getattr(first, "clause", None) or clause_of(messages[0] if messages else "")
     details = {"message": "\n\n".join(messages), "example": "\n".join(examples).strip(),
                "reproduce_failure": blob, "repro": "\n\n".join(repros)}
@@ -126,11 +126,11 @@ def failure_details(exc: BaseException) -> dict[str, str]:
     return details
 
 
-def _leaves(exc: BaseException) -> Iterator[BaseException]:
+def leaves(exc: BaseException) -> Iterator[BaseException]:
     """The exceptions of an exception group (Hypothesis reports distinct bugs as one), else exc."""
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
-            yield from _leaves(inner)
+            yield from leaves(inner)
     else:
         yield exc
 
@@ -196,6 +196,7 @@ class Collector:
     def __init__(self) -> None:
         self.results: dict[str, PropertyResult] = {}
         self.collect_errors: list[str] = []
+        self.warnings: list[str] = []
         self.exitstatus: int | None = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -247,8 +248,11 @@ class Collector:
         if report.when != "call":
             result.message = f"error in {report.when}: {result.message}"
 
-    def pytest_sessionfinish(self, exitstatus: int) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        from conformance.plugin import unmatched_entries
+
         self.exitstatus = int(exitstatus)
+        self.warnings = [f"expected failure {line}" for line in unmatched_entries(session.config)]
 
 
 def _id_from_nodeid(nodeid: str) -> str:
@@ -283,6 +287,7 @@ class RunReport:
     duration: float = 0.0
     exit_code: int = 0
     collect_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. expected failures matching nothing
     properties: list[PropertyResult] = field(default_factory=list)
 
     def counts(self, results: Iterable[PropertyResult] | None = None) -> dict[str, int]:
@@ -478,6 +483,8 @@ def markdown(run: RunReport) -> str:
     if run.collect_errors:
         out += ["## Collection errors", ""]
         out += [f"```text\n{error}\n```\n" for error in run.collect_errors]
+    if run.warnings:
+        out += ["## Warnings", "", *[f"- {warning}" for warning in run.warnings], ""]
     out += _markdown_clauses(run)
     unexpected = run.unexpected
     if unexpected:

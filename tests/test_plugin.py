@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import IMPLS, run_suite
+from support import IMPLS, run_kit, run_suite
 
 HALF_WAY = "test_amount.py and test_exact_half_way_fractions_round_to_even"
 
@@ -78,3 +78,78 @@ def test_malformed_expected_failures_file_is_a_usage_error(tmp_path):
     result = run_suite("reference", "--collect-only", "--expected-failures", str(listing))
     assert result.returncode == 4
     assert f"{listing}:1:" in result.stderr
+
+
+HALF_UP_ENTRY = ("test_amount.py::test_exact_half_way_fractions_round_to_even | AMOUNT-2 | "
+                 "rounds half up")
+
+
+def _half_up_run(tmp_path, entry: str, *args: str):
+    listing = tmp_path / "half_up.txt"
+    listing.write_text(entry + "\n")
+    return run_suite(str(IMPLS / "half_up_rounding.py"), "-k", HALF_WAY,
+                     "--expected-failures", str(listing), "-rx", *args)
+
+
+def test_a_departure_scoped_to_this_device_is_expected_and_says_its_scope(tmp_path):
+    result = _half_up_run(tmp_path, HALF_UP_ENTRY + " | device=cpu")
+    assert result.returncode == 0, result.stdout
+    assert "xfailed" in result.stdout and "[expected where device=cpu]" in result.stdout
+
+
+def test_a_departure_scoped_to_another_device_or_release_is_held_to_the_spec(tmp_path):
+    for scope in ("device=cuda", "torch<1.0", "device=cpu torch>=99"):
+        result = _half_up_run(tmp_path, f"{HALF_UP_ENTRY} | {scope}")
+        assert result.returncode == 1, (scope, result.stdout)
+        assert "AMOUNT-2: " in result.stdout and "xfailed" not in result.stdout, scope
+
+
+def test_a_parametrized_entry_out_of_scope_is_not_covered_by_its_functions_entry(tmp_path):
+    """The most specific id listed decides: `test_x[p] | ... | device=cuda` holds test_x[p] to the
+    spec on the CPU even though `test_x` is listed for every device."""
+    listing = tmp_path / "two.txt"
+    listing.write_text(
+        "test_amount.py::test_exact_half_way_fractions_round_to_even | AMOUNT-2 | all\n"
+        "test_amount.py::test_exact_half_way_fractions_round_to_even[l1_unstructured] | AMOUNT-2"
+        " | not here | device=cuda\n")
+    result = run_suite(str(IMPLS / "half_up_rounding.py"), "-k", HALF_WAY,
+                       "--expected-failures", str(listing), "-rfx")
+    assert result.returncode == 1, result.stdout
+    assert "FAILED" in result.stdout and "[l1_unstructured]" in result.stdout
+    assert "xfailed" in result.stdout  # the other parametrizations stay expected
+
+
+def test_a_departure_that_fails_as_stated_is_expected(tmp_path):
+    result = _half_up_run(tmp_path, HALF_UP_ENTRY + " | raises=SpecViolation match='round'")
+    assert result.returncode == 0, result.stdout
+    assert "xfailed" in result.stdout
+
+
+def test_a_departure_that_fails_otherwise_than_stated_is_unexpected(tmp_path):
+    for how in ("raises=IndexError", "match='no such words'"):
+        result = _half_up_run(tmp_path, f"{HALF_UP_ENTRY} | {how}")
+        assert result.returncode == 1, (how, result.stdout)
+        assert "failed otherwise: SpecViolation: AMOUNT-2" in result.stdout, how
+
+
+def test_an_entry_that_matches_no_property_is_a_warning(tmp_path):
+    listing = tmp_path / "stale.txt"
+    listing.write_text("test_amount.py::test_that_was_renamed | AMOUNT-2 | old\n"
+                       "test_struct.py::test_of_a_file_not_collected | STRUCT-1 | says nothing\n")
+    # One property file, over xdist: each worker finds the stale entry, the run names it once.
+    result = run_kit("-m", "pytest", "--pyargs", "conformance.properties.test_amount",
+                     "--impl", "reference", "--hypothesis-profile", "ci", "-p", "no:cacheprovider",
+                     "-k", HALF_WAY, "-n", "2", "--expected-failures", str(listing))
+    assert result.returncode == 0, result.stdout
+    assert (f"warning: expected failure {listing}:1: "
+            "test_amount.py::test_that_was_renamed matches no property") in result.stdout
+    assert "test_of_a_file_not_collected" not in result.stdout
+    assert result.stdout.count("test_that_was_renamed matches no property") == 1
+
+
+def test_two_entries_in_force_for_one_property_are_a_usage_error(tmp_path):
+    listing = tmp_path / "twice.txt"
+    listing.write_text(f"{HALF_UP_ENTRY} | device=cpu\n{HALF_UP_ENTRY} | torch>=2\n")
+    result = run_suite("reference", "--collect-only", "--expected-failures", str(listing))
+    assert result.returncode == 4
+    assert f"{listing}:2:" in result.stderr and "both scopes" in result.stderr
