@@ -1,9 +1,17 @@
 """The kit on an accelerator in one command (`scripts/gpu-check`).
 
 Probes the device (what it is, which dtypes it computes), runs the suite against torch and the
-reference on it, slow properties included, through `prune-conformance compare`, and writes
-OUT/device-check.md: the device, one summary row per implementation and the clause table, beside
-each implementation's report.json, report.md and junit.xml (OUT/<implementation>/).
+reference on it, slow properties included, through `prune-conformance compare`, then torch once
+more on this machine's CPU: the baseline that tells a device departure (fails on the device, holds
+on the CPU of the same torch) from a release departure (fails on both). Writes OUT/device-check.md:
+the device, one summary row per run, every unexpected result with its verdict (device or release)
+and the clause table, beside each run's report.json, report.md and junit.xml
+(OUT/<implementation>/, OUT/torch-cpu/).
+
+Sized for a GPU job of at most 5 minutes on one GPU and 16 cores: 12 xdist workers and the
+`unshrunk` profile (20 examples per property, a failure reported as first found, unshrunk: shrinking
+on a device is what made the first H200 run overrun, minutes per failure). `--profile default`
+shrinks.
 
 Exit status: 0 no unexpected result (torch with its expected departures); 1 a departure; 2 the
 device is absent or unusable. Unlike `prune-conformance run`, which skips the device properties
@@ -54,35 +62,81 @@ def _computes(device: torch.device, dtype: torch.dtype) -> str:
     return "yes"
 
 
+BASELINE = "torch-cpu"
+
+
 def compare_command(args: argparse.Namespace) -> list[str]:
     command = [sys.executable, "-m", "conformance.cli", "compare", *args.impls, "--device",
                args.device, "--profile", args.profile, "--report", str(args.out)]
     return command + option_words(workers=args.workers, keyword=args.keyword, slow=args.slow)
 
 
+def baseline_command(args: argparse.Namespace) -> list[str]:
+    """torch on this machine's CPU, same profile and properties: the release's own departures."""
+    command = [sys.executable, "-m", "conformance.cli", "run", "torch", "--device", "cpu",
+               "--profile", args.profile, "--report", str(args.out / BASELINE), "--quiet"]
+    return command + option_words(workers=args.workers, keyword=args.keyword, slow=args.slow)
+
+
+def _load(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _summary_row(label: str, run: dict | None, link: str) -> str:
+    if run is None:
+        return f"| {label} | no report | | | | | | |"
+    counts = run["summary"]
+    result = "conforms" if run["exit_code"] == 0 else f"exit {run['exit_code']}"
+    return (f"| {label} | {result} | {counts['passed']} | {counts['failed']} | "
+            f"{counts['expected']} | {counts['skipped']} | {run['duration']:.0f} s | "
+            f"[report.md]({link}/report.md), [junit.xml]({link}/junit.xml) |")
+
+
+def verdicts(device_run: dict, baseline: dict | None) -> list[tuple[str, str, str]]:
+    """(property id, outcome, verdict) for each unexpected result of torch on the device: a
+    *device* departure where the CPU baseline of the same torch conforms, a *release* departure
+    where it departs there too, *unknown* without a baseline."""
+    on_cpu = {p["id"]: p["outcome"] for p in (baseline or {}).get("properties", ())}
+    rows = []
+    for prop in device_run.get("properties", ()):
+        if prop["outcome"] not in ("failed", "unexpected-pass"):
+            continue
+        cpu = on_cpu.get(prop["id"])
+        if cpu is None:
+            verdict = "unknown (not in the CPU baseline)"
+        elif cpu == prop["outcome"]:
+            verdict = f"release: {cpu} on the CPU too"
+        else:
+            verdict = f"device: {cpu} on the CPU"
+        rows.append((prop["id"], prop["outcome"], verdict))
+    return rows
+
+
 def markdown(info: dict[str, str], impls: Sequence[str], out: Path, exit_code: int) -> str:
-    """OUT/device-check.md from the probe and the reports the compare run left in OUT."""
+    """OUT/device-check.md from the probe and the reports the runs left in OUT."""
     verdict = {0: "no unexpected results", 1: "departures from the spec"}.get(
         exit_code, f"the run failed (exit {exit_code})")
     lines = [f"# Device check: {info.get('name', info['device'])}", "",
              "| | |", "|---|---|", *[f"| {key} | {value} |" for key, value in info.items()],
              f"| **result** | **{verdict}** |", "",
-             "## Implementations", "",
-             "| implementation | result | passed | failed | expected | skipped | duration "
-             "| report |",
+             "## Runs", "",
+             "| run | result | passed | failed | expected | skipped | duration | report |",
              "|---|---|---:|---:|---:|---:|---:|---|"]
-    for label in labels_for(impls):
-        path = out / label / "report.json"
-        if not path.is_file():
-            lines.append(f"| {label} | no report | | | | | | |")
-            continue
-        run = json.loads(path.read_text(encoding="utf-8"))
-        counts = run["summary"]
-        result = "conforms" if run["exit_code"] == 0 else f"exit {run['exit_code']}"
-        lines.append(
-            f"| {label} | {result} | {counts['passed']} | {counts['failed']} | "
-            f"{counts['expected']} | {counts['skipped']} | {run['duration']:.0f} s | "
-            f"[report.md]({label}/report.md), [junit.xml]({label}/junit.xml) |")
+    labels = labels_for(impls)
+    for label in labels:
+        lines.append(_summary_row(f"{label} on {info['device']}",
+                                  _load(out / label / "report.json"), label))
+    baseline = _load(out / BASELINE / "report.json")
+    lines.append(_summary_row("torch on cpu (baseline)", baseline, BASELINE))
+    torch_run = _load(out / "torch" / "report.json") if "torch" in labels else None
+    if torch_run is not None:
+        rows = verdicts(torch_run, baseline)
+        lines += ["", "## Unexpected results of torch: device or release?", ""]
+        if rows:
+            lines += ["| property | on the device | departure of |", "|---|---|---|"]
+            lines += [f"| `{pid}` | {outcome} | {why} |" for pid, outcome, why in rows]
+        else:
+            lines.append("None: every result on the device is the spec's or a listed departure.")
     table = out / "compare.md"
     if table.is_file():
         body = table.read_text(encoding="utf-8").split("\n", 1)[1]
@@ -99,9 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="report folder (default: reports/gpu)")
     parser.add_argument("--impl", dest="impls", action="append", metavar="IMPL",
                         help="implementation to check, repeatable (default: torch and reference)")
-    parser.add_argument("--profile", default="default", help="Hypothesis profile")
-    parser.add_argument("-n", dest="workers", metavar="N", default="2",
-                        help="pytest-xdist workers (default: 2)")
+    parser.add_argument("--profile", default="unshrunk",
+                        help="Hypothesis profile (default: unshrunk)")
+    parser.add_argument("-n", dest="workers", metavar="N", default="12",
+                        help="pytest-xdist workers (default: 12, for 16 cores)")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false",
+                        help="skip the run of torch on this machine's CPU")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", default=None,
                         help="only properties matching the pytest -k expression")
     parser.add_argument("--no-slow", dest="slow", action="store_false",
@@ -127,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = probe(device)
     print("gpu-check: " + ", ".join(f"{key} {value}" for key, value in info.items()), flush=True)
     code = subprocess.run(compare_command(args), check=False).returncode
+    if args.baseline:
+        print("gpu-check: the CPU baseline of the same torch", flush=True)
+        subprocess.run(baseline_command(args), check=False)
     report.write_text(markdown(info, args.impls, args.out, code), encoding="utf-8")
     print(f"report: {report}")
     return code

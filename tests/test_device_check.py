@@ -11,6 +11,8 @@ import pytest
 import torch
 from support import ROOT
 
+from conformance import device_check
+
 SMALL = "test_amount and int_amount"  # a few properties: the flow is under test, not torch
 
 
@@ -29,9 +31,28 @@ def test_cpu_run_writes_markdown_and_junit_for_torch_and_the_reference(tmp_path)
         run = json.loads((tmp_path / impl / "report.json").read_text())
         assert run["device"] == "cpu" and "--slow" in run["command"]
         assert run["summary"]["passed"] > 0
-        assert f"| {impl} | conforms | {run['summary']['passed']} | 0 |" in summary
+        assert f"| {impl} on cpu | conforms | {run['summary']['passed']} | 0 |" in summary
         assert (tmp_path / impl / "junit.xml").read_text().startswith("<?xml")
     assert "AMOUNT-1" in summary  # the clause table
+    baseline = json.loads((tmp_path / "torch-cpu" / "report.json").read_text())
+    assert baseline["implementation"]["spec"] == "torch" and baseline["device"] == "cpu"
+    assert "| torch on cpu (baseline) | conforms |" in summary
+    assert run["profile"] == "unshrunk"  # gpu-check's own profile: failures unshrunk
+    assert "None: every result on the device is the spec's" in summary
+
+
+def test_unexpected_results_are_told_apart_as_device_or_release():
+    def run(**outcomes):
+        return {"properties": [{"id": pid, "outcome": o} for pid, o in outcomes.items()]}
+    on_device = run(a="failed", b="failed", c="unexpected-pass", d="passed", e="failed")
+    on_cpu = run(a="passed", b="failed", c="expected", d="passed")
+    assert device_check.verdicts(on_device, on_cpu) == [
+        ("a", "failed", "device: passed on the CPU"),
+        ("b", "failed", "release: failed on the CPU too"),
+        ("c", "unexpected-pass", "device: expected on the CPU"),
+        ("e", "failed", "unknown (not in the CPU baseline)"),
+    ]
+    assert device_check.verdicts(on_device, None)[0][2].startswith("unknown")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
