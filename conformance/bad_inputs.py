@@ -512,7 +512,7 @@ class Drawn:
 def drawn_bad_calls(draw: st.DrawFn, prune: Any, device: torch.device, entry: BadCall,
                     state: str = FRESH) -> Drawn:
     """Subjects for `entry`, pruned by 1-2 earlier valid calls in the PRUNED state, and the call."""
-    dtype = draw(hh.dtypes(), label="dtype")
+    dtype = draw(hh.dtypes(device), label="dtype")
     count = draw(st.integers(2, 3), label="modules") if entry.is_global else 1
     subjects = [draw(_subject_for(device, entry, dtype), label=f"m{i}") for i in range(count)]
     earlier: list[str] = []

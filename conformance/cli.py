@@ -310,7 +310,9 @@ def print_summary(run: RunReport, style: Style, out: IO[str]) -> None:
             label = "FAILED" if result.outcome == "failed" else "XPASS "
             first = (result.message or result.reason).splitlines()[0] if (
                 result.message or result.reason) else ""
-            print(f"  {style(label, 'red')} {result.id}", file=out)
+            blamed = report.blamed_clauses(result)
+            print(f"  {style(label, 'red')} {result.id}" + (f" ({blamed})" if blamed else ""),
+                  file=out)
             if first:
                 print(f"         {first[:200]}", file=out)
             print(style(f"         replay: {result.command}", "dim"), file=out)

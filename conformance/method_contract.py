@@ -202,7 +202,7 @@ def small_shapes(draw_: st.DrawFn, min_dims: int, max_numel: int = SMALL) -> tup
 @st.composite
 def mask_inputs(draw_: st.DrawFn, c: Contract, pruned: bool | None = None) -> MaskInput:
     shape = draw_(small_shapes(c.min_dims), label="shape")
-    dtype = draw_(hh.dtypes(), label="dtype")
+    dtype = draw_(hh.dtypes(c.device), label="dtype")
     mode = draw_(st.sampled_from((hh.DISTINCT, hh.TIES)), label="values")
     t = draw_(hh.score_tensors(shape, dtype, c.device, mode), label="t")
     default = draw_(default_masks(c, shape, dtype, pruned), label="default_mask")

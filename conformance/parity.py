@@ -417,30 +417,3 @@ def expect_close_outputs(seen: torch.Tensor, expected: torch.Tensor, dtype: torc
     ck.expect(error <= rtol * scale, clause,
               f"{what}: largest difference {error:.3g} exceeds {rtol:g} x {scale:.3g}")
 
-
-# --- what a device supports ----------------------------------------------------------------------
-
-_DTYPE_PROBLEMS: dict[tuple[str, torch.dtype], str | None] = {}
-
-
-def dtype_problem(device: torch.device | str, dtype: torch.dtype) -> str | None:
-    """Why `device` cannot prune tensors of `dtype` (the operations pruning needs fail), or None.
-
-    Cached per process: a device's support does not change during a run.
-    """
-    key = (str(device), dtype)
-    if key not in _DTYPE_PROBLEMS:
-        try:
-            t = torch.arange(6, device=torch.device(device)).to(dtype).reshape(2, 3)
-            t.abs().reshape(-1).topk(2, largest=False)
-            torch.linalg.vector_norm(t, ord=1, dim=1)
-            torch.rand(3, device=torch.device(device), dtype=dtype)
-            _DTYPE_PROBLEMS[key] = None
-        except Exception as exc:
-            _DTYPE_PROBLEMS[key] = (f"{dtype} is not supported on {device} "
-                                    f"({type(exc).__name__}: {str(exc)[:200]})")
-    return _DTYPE_PROBLEMS[key]
-
-
-def supported_dtypes(device: torch.device | str) -> tuple[torch.dtype, ...]:
-    return tuple(d for d in hh.FLOAT_DTYPES if dtype_problem(device, d) is None)

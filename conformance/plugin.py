@@ -17,7 +17,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
-from conformance import checks, expected, impl, spec
+from conformance import capabilities, checks, expected, impl, spec
 from conformance.strategies import VERDICT_PHASES, limits
 
 PROPERTIES_DIR = Path(__file__).resolve().parent / "properties"
@@ -143,6 +143,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"prune-conformance: expected failures {state['expected_file'] or 'none'}"
         + (f" ({len(state['expected'])} entries)" if state["expected"] else ""),
     ]
+    if not state["device_problem"]:
+        lines += [f"prune-conformance: {problem}; properties draw the other dtypes"
+                  for problem in capabilities.dtype_problems(state["device"])]
     if implementation.missing:
         lines.append(f"prune-conformance: implementation lacks {', '.join(implementation.missing)}")
     return lines
@@ -167,8 +170,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             # A departure that states how it fails is expected only as StatedDeparture, which
             # pytest_runtest_call raises when the failure is the stated one.
             raises = {"raises": StatedDeparture} if departure.states_how else {}
-            item.add_marker(pytest.mark.xfail(reason=departure.xfail_reason(), strict=True,
-                                              **raises))
+            item.add_marker(pytest.mark.xfail(reason=departure.xfail_reason(),
+                                              strict=not departure.sometimes, **raises))
             item.stash[_KNOWN] = departure
             item.repr_failure = _brief_failure  # type: ignore[method-assign]
     state["collected"] = {property_id(i) for i in items if is_property(i)}
@@ -214,6 +217,11 @@ def _brief_failure(excinfo: pytest.ExceptionInfo[BaseException], style: str | No
 
 
 _KNOWN = pytest.StashKey[expected.Departure]()
+
+
+def departure_of(item: pytest.Item) -> expected.Departure | None:
+    """The expected-failures entry in force for a property, if any."""
+    return item.stash.get(_KNOWN, None)
 
 
 @contextmanager

@@ -16,8 +16,8 @@ import torch
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 
+from conformance import capabilities, models
 from conformance import checks as ck
-from conformance import models
 from conformance.registry import METHODS, Call, Method
 
 
@@ -31,13 +31,20 @@ class Limits:
 
 limits = Limits()
 
-FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+FLOAT_DTYPES = capabilities.FLOAT_DTYPES
 # Magnitudes 1..n are exact in every float dtype up to 256 (bfloat16 has 8 significant bits).
 _EXACT_INTS = 256
 
 
-def dtypes() -> st.SearchStrategy[torch.dtype]:
-    return st.sampled_from(FLOAT_DTYPES)
+def dtypes(device: torch.device | str | None = None) -> st.SearchStrategy[torch.dtype]:
+    """The float dtypes; with `device`, those it computes (`conformance.capabilities`)."""
+    if device is None:
+        return st.sampled_from(FLOAT_DTYPES)
+    supported = capabilities.supported_dtypes(device)
+    if not supported:
+        raise RuntimeError(f"{device} computes none of the float dtypes {FLOAT_DTYPES}: "
+                           + "; ".join(capabilities.dtype_problems(device)))
+    return st.sampled_from(supported)
 
 
 def shapes(
@@ -157,7 +164,7 @@ def subjects(
     Kinds are torch's layers (Linear, Conv1d/2d/3d, Embedding, LSTM) and `Holder`, a plain module
     with a raw parameter of any shape. `min_dims=0` admits 0-d parameters.
     """
-    dtype = dtype or draw(dtypes())
+    dtype = dtype or draw(dtypes(device))
     choices = kinds or ("Holder", *models.KINDS)
     kind = draw(st.sampled_from(choices))
     if kind == "Holder":
@@ -384,7 +391,7 @@ def global_targets(
 ) -> GlobalTargets:
     """Targets for `global_unstructured`; with `earlier`, each tensor pruned by 0-2 valid calls
     of any method (random ones under a drawn seed) before, so existing masks come into play."""
-    dtype = dtype or draw(dtypes(), label="dtype")
+    dtype = dtype or draw(dtypes(device), label="dtype")
     count = draw(st.integers(1, max_count), label="modules")
     chosen = [draw(subjects(device, mode=mode, dtype=dtype, min_dims=0), label=f"m{i}")
               for i in range(count)]

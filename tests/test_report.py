@@ -225,3 +225,14 @@ def test_report_json_round_trips_and_markdown_has_the_tables(tmp_path):
     assert "Listed as a known departure (AMOUNT-9: stale) but passed" in md
     assert "- 1 properties: device 'cuda:9' is not available" in md
     assert "**departs from SPEC.md: 1 failed, 1 known departures passed of 5**" in md
+
+
+def test_a_failure_that_is_not_a_spec_violation_is_reported_under_the_cited_clauses():
+    """torch 2.1's missing float16 kernels raised bare RuntimeErrors: the report names the
+    clauses of the property they broke."""
+    bare = _result("failed", ["DEVICE-2", "SELECT-1"], message="RuntimeError: not implemented")
+    named = _result("failed", ["DEVICE-2", "SELECT-1"], clause="SELECT-1", message="SELECT-1: x")
+    assert report.blamed_clauses(bare) == "cites DEVICE-2, SELECT-1"
+    assert report.blamed_clauses(named) == "SELECT-1"
+    text = report.markdown(_run(results=[bare]))
+    assert f"### `{bare.id}` (cites DEVICE-2, SELECT-1)" in text

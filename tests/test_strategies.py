@@ -56,3 +56,26 @@ def test_global_targets_draw_distinct_values_over_all_tensors(dtype, data):
                                           earlier=False))
     values = torch.cat([s.param.detach().reshape(-1).double() for s in targets.subjects]).tolist()
     assert _distinct_magnitudes(values, dtype)
+
+
+def test_a_dtype_the_device_lacks_is_never_drawn(monkeypatch):
+    """torch 2.1's CPU had no float16 topk, mps has no float64: the strategies leave such a dtype
+    out instead of crashing every property that draws it."""
+    from conformance import capabilities
+
+    real = capabilities.dtype_problem
+
+    def lacks_float16(device, dtype):
+        return "no Half kernels here" if dtype == torch.float16 else real(device, dtype)
+
+    monkeypatch.setattr(capabilities, "dtype_problem", lacks_float16)
+    assert torch.float16 not in capabilities.supported_dtypes("cpu")
+    assert capabilities.dtype_problems("cpu") == ["no Half kernels here"]
+
+    @settings(max_examples=30, deadline=None)
+    @given(data=st.data())
+    def draws(data):
+        assert data.draw(hh.dtypes("cpu")) != torch.float16
+        assert data.draw(hh.subjects(torch.device("cpu"))).param.dtype != torch.float16
+
+    draws()

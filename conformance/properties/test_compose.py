@@ -365,7 +365,7 @@ def test_container_applies_its_last_method_to_what_remains(prune, device, prunin
     mask written into the part it was given."""
     structured = pruning_type == "structured"
     shape = data.draw(hh.shapes(min_dims=2 if structured else 0), label="shape")
-    dtype = data.draw(hh.dtypes(), label="dtype")
+    dtype = data.draw(hh.dtypes(device), label="dtype")
     t = data.draw(hh.score_tensors(shape, dtype, device), label="t")
     numel = t.numel()
     dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim") if structured else None

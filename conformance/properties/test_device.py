@@ -15,8 +15,8 @@ from hypothesis import assume, given, note, reject, settings
 from hypothesis import strategies as st
 
 from conformance import bad_inputs as bi
+from conformance import capabilities, models, parity
 from conformance import checks as ck
-from conformance import models, parity
 from conformance import strategies as hh
 from conformance.registry import GLOBAL, METHODS, Call, Method, method_ids, methods
 
@@ -27,13 +27,13 @@ FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def _skip_unless(device: torch.device, dtype: torch.dtype) -> None:
-    problem = parity.dtype_problem(device, dtype)
+    problem = capabilities.dtype_problem(device, dtype)
     if problem:
         pytest.skip(problem)
 
 
 def _dtypes(device: torch.device) -> st.SearchStrategy[torch.dtype]:
-    supported = parity.supported_dtypes(device)
+    supported = capabilities.supported_dtypes(device)
     if not supported:
         pytest.skip(f"no float dtype of {hh.FLOAT_DTYPES} is supported on {device}")
     return st.sampled_from(supported)

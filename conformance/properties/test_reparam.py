@@ -97,7 +97,7 @@ def _dtype_cases() -> list:
 def test_mask_dtype_ignores_the_dtype_of_importance_scores(prune, device, method, when, data):
     """Importance scores of another float dtype than the parameter, on the first call (pruning
     at least one unit) or on a second call: the mask keeps the parameter's dtype."""
-    dtype = data.draw(hh.dtypes(), label="dtype")
+    dtype = data.draw(hh.dtypes(device), label="dtype")
     scores_dtype = data.draw(st.sampled_from([d for d in hh.FLOAT_DTYPES if d != dtype]),
                              label="scores dtype")
     subject = data.draw(hh.subjects(device, dtype=dtype, min_dims=method.min_dims()),

@@ -308,8 +308,8 @@ def _large_subjects(data, device: torch.device, target: str, tied: bool | None,
     bounds = [0, *sorted(cuts), total]
     sizes = [hi - lo for lo, hi in itertools.pairwise(bounds)]
     values = _large_values(data, total, torch.float64, "values", tied)
-    return [models.holder_of(piece.to(dtype=data.draw(hh.dtypes(), label="dtype"), device=device,
-                                      copy=True))
+    return [models.holder_of(piece.to(dtype=data.draw(hh.dtypes(device), label="dtype"),
+                                      device=device, copy=True))
             for piece in values.split(sizes)]
 
 
