@@ -6,6 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${PRUNE_VENV:-$ROOT/.venv}"
 # Pinned: an open range lets pip fetch a multi-GB CUDA build; 2.13.0 (CPU) is the tested release.
 TORCH_SPEC="${PRUNE_TORCH:-torch==2.13.0}"
+# Further requirements that go with that torch (scripts/release-check: numpy<2 below torch 2.3).
+read -r -a EXTRA_PINS <<<"${PRUNE_PINS:-}"
 PYTHON="${PYTHON:-python3}"
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -13,11 +15,12 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 stamp="$VENV/.prune-conformance-installed"
-wanted="$(sha1sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $TORCH_SPEC"
+wanted="$(sha1sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $TORCH_SPEC ${EXTRA_PINS[*]}"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-  echo "installing $TORCH_SPEC and prune-conformance[test] into $VENV ..." >&2
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$TORCH_SPEC"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]"
+  echo "installing $TORCH_SPEC ${EXTRA_PINS[*]} and prune-conformance[test] into $VENV ..." >&2
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$TORCH_SPEC" "${EXTRA_PINS[@]}"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]" \
+    "$TORCH_SPEC" "${EXTRA_PINS[@]}"
   echo "$wanted" >"$stamp"
 fi
 export PATH="$VENV/bin:$PATH"

@@ -115,3 +115,25 @@ def test_unmatched_entries_are_limited_to_the_files_collected():
 def test_a_version_torch_cannot_have_is_an_error():
     with pytest.raises(expected.ExpectedFailuresError, match="cannot read torch version"):
         expected.in_force([], "cpu", "not-a-version")
+
+
+def test_sometimes_needs_a_stated_failure():
+    assert _one(f"{ID} | AMOUNT-1 | why | sometimes raises=IndexError").sometimes
+    with pytest.raises(expected.ExpectedFailuresError, match="'sometimes' needs raises= or match="):
+        expected.parse(f"{ID} | AMOUNT-1 | why | sometimes\n")
+
+
+def test_a_pattern_covers_any_property_it_matches_after_the_specific_entries():
+    entries = expected.parse("test_*.py::* | COMPOSE-2 | one upstream bug | sometimes "
+                             "match='dimension 0'\n"
+                             f"{ID}[a] | AMOUNT-1 | its own reason\n")
+    chosen = expected.in_force(entries, "cpu", "2.5.1")
+    assert expected.lookup(chosen, f"{ID}[a]").reason == "its own reason"
+    assert expected.lookup(chosen, f"{ID}[b]").reason == "one upstream bug"
+    assert expected.lookup(chosen, "test_struct.py::test_y[fro-4-5d]").reason == "one upstream bug"
+    assert expected.lookup(chosen, "conftest.py::x") is None
+    assert expected.matches("test_amount.py::test_x[a-[b]]", "test_amount.py::test_x[a-[b]]")
+    assert not expected.matches("test_a*.py::test_x", "test_struct.py::test_x")
+    assert [e.test_id for e in expected.unmatched(entries, ["test_struct.py::test_y"])] == []
+    assert [e.test_id for e in expected.unmatched(entries, ["other.py::test_y"])] == [
+        "test_*.py::*"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import yaml
 from support import ROOT
 
-from conformance import cli
+from conformance import cli, expected
 
 
 def load() -> dict:
@@ -20,13 +21,18 @@ def test_cpu_job_runs_the_readme_test_command_on_three_pythons():
     assert any(step.get("run") == "bash scripts/test" for step in job["steps"])
 
 
-def test_conformance_job_spans_torch_releases_and_runs_both_implementations():
+def test_conformance_job_runs_release_check_over_exactly_the_supported_releases():
     job = load()["jobs"]["conformance"]
     releases = job["strategy"]["matrix"]["torch"]
-    assert len(releases) >= 3 and releases[-1].startswith("2.13")
+    reported = sorted((p.stem for p in (ROOT / "docs" / "releases").glob("*.md")),
+                      key=expected.release)
+    assert releases == reported, "every release in the matrix has a report, and no other"
+    assert "2.13.0" in releases
     runs = [step.get("run", "") for step in job["steps"]]
-    script = next(run for run in runs if "prune-conformance" in run)
-    assert "prune-conformance run torch" in script and "prune-conformance run reference" in script
+    assert any("scripts/release-check ${{ matrix.torch }}" in run for run in runs)
+    floor = re.search(r'"torch>=([\d.]+),', (ROOT / "pyproject.toml").read_text())
+    assert floor and expected.release(floor[1]).release[:2] == (
+        expected.release(releases[0]).release[:2]), "pyproject.toml's floor is the oldest checked"
 
 
 def test_gpu_job_runs_on_a_self_hosted_gpu_runner_and_uploads_its_report():
