@@ -264,6 +264,6 @@ def unmatched(entries: Iterable[Departure], property_ids: Iterable[str]) -> list
     functions = {i.partition("[")[0] for i in ids}
     files = {i.partition("::")[0] for i in ids}
     return [e for e in entries
-            if ("*" in e.test_id and not any(matches(e.test_id, i) for i in ids))
+            if ("*" in e.test_id and ids and not any(matches(e.test_id, i) for i in ids))
             or ("*" not in e.test_id and e.test_id.partition("::")[0] in files
                 and e.test_id not in ids and e.test_id not in functions)]

@@ -137,3 +137,4 @@ def test_a_pattern_covers_any_property_it_matches_after_the_specific_entries():
     assert [e.test_id for e in expected.unmatched(entries, ["test_struct.py::test_y"])] == []
     assert [e.test_id for e in expected.unmatched(entries, ["other.py::test_y"])] == [
         "test_*.py::*"]
+    assert expected.unmatched(entries, []) == []  # no property collected: nothing to say
