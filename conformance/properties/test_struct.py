@@ -210,6 +210,21 @@ def test_norm_order_decides_between_spread_and_peaked_channels(prune, device, n,
               f"kept {kept}")
 
 
+@pytest.mark.clause("STRUCT-2")
+@pytest.mark.parametrize("n", [math.inf, -math.inf], ids=str)
+def test_infinite_orders_rank_channels_by_magnitude(prune, device, n):
+    """A channel of large negative entries, [-4, -4], has the norm 4 in the orders inf and -inf;
+    [1, 2] has 2 and 1: the second channel is pruned. A norm that forgets abs() (max or min of
+    the signed values) ranks -4 lowest and prunes the first; drawn values seldom tell."""
+    weight = torch.tensor([[-4.0, -4.0], [1.0, 2.0]], device=device)
+    subject = models.holder_of(weight)
+    prune.ln_structured(subject.module, "weight", amount=1, n=n, dim=0)
+    kept = ck.mask_or_ones(subject.module, "weight").ne(0).any(dim=1).cpu().tolist()
+    ck.expect(kept == [True, False], "STRUCT-2",
+              f"ln_structured(amount=1, n={n!r}, dim=0) of [[-4, -4], [1, 2]] (norms 4 and "
+              f"{2 if n > 0 else 1}, by magnitude) must prune channel 1, kept {kept}")
+
+
 def _sparser_channels_larger(t: torch.Tensor, dim: int) -> None:
     """Scale each channel of `t` in place by (1 + its number of zeros)**2, so that a channel with
     fewer nonzero entries holds larger values: an implementation that takes the order 0 for
