@@ -26,7 +26,10 @@ def dtype_problem(device: torch.device | str, dtype: torch.dtype) -> str | None:
             t = torch.arange(6, device=torch.device(device)).to(dtype).reshape(2, 3)
             t.abs().reshape(-1).topk(2, largest=False)
             torch.linalg.vector_norm(t, ord=1, dim=1)
-            torch.rand(3, device=torch.device(device), dtype=dtype)
+            # A generator of its own: the probe must not move torch's global random state,
+            # which properties seed and replay.
+            generator = torch.Generator(device=torch.device(device)).manual_seed(0)
+            torch.rand(3, device=torch.device(device), dtype=dtype, generator=generator)
             _DTYPE_PROBLEMS[key] = None
         except Exception as exc:
             _DTYPE_PROBLEMS[key] = (f"{dtype} is not supported on {device} "
