@@ -26,6 +26,7 @@ import os
 import random
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from typing import IO, TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from conformance.impl import Implementation
-    from conformance.report import RunReport
+    from conformance.report import PropertyResult, RunReport
     from conformance.spec import Clause
 
 PROG = "prune-conformance"
@@ -132,13 +133,13 @@ def prepare(impl_spec: str, device: str = "cpu", profile: str = "default",
     except RuntimeError as exc:
         raise UsageError(f"bad --device {device!r}: {exc}") from None
     try:
-        expected_file, entries = expected.load(expected_option, impl_spec)
+        expected_files, entries = expected.load(expected_option, impl_spec)
         expected.in_force(entries, torch_device.type, torch.__version__)
     except expected.ExpectedFailuresError as exc:
         raise UsageError(str(exc)) from None
     return Target(impl_spec, implementation, str(torch_device),
                   plugin.device_problem(torch_device), profile, expected_option,
-                  str(expected_file) if expected_file else None)
+                  expected.describe(expected_files))
 
 
 def choose_seed(profile: str, given: int | None) -> int | str:
@@ -153,9 +154,46 @@ def choose_seed(profile: str, given: int | None) -> int | str:
 
 # --- run ------------------------------------------------------------------------------------
 
-def pytest_args(target: Target, seed: int | str, *, workers: str | None, keyword: str | None,
-                junitxml: str | None, quiet: bool, colour: bool, slow: bool = False,
-                max_numel: int | None = None) -> list[str]:
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run selects and how it reports, shared by run and compare and forwarded by
+    gpu-check and release-check: one place that knows each option's words."""
+
+    workers: str | None = None
+    keyword: str | None = None
+    slow: bool = False
+    max_numel: int | None = None
+    shrink_budget: float | None = None  # seconds of shrinking per worker; None: the profile's
+    maxfail: int | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RunOptions:
+        return cls(**{name: getattr(args, name) for name in cls.__dataclass_fields__
+                      if hasattr(args, name)})
+
+    def words(self) -> list[str]:
+        """As `prune-conformance` words, for a command line that repeats or forwards a run."""
+        words = ["-n", self.workers] if self.workers is not None else []
+        words += ["-k", self.keyword] if self.keyword else []
+        words += ["--slow"] if self.slow else []
+        words += ["--max-numel", str(self.max_numel)] if self.max_numel is not None else []
+        words += ["--shrink-budget", f"{self.shrink_budget:g}"] if (
+            self.shrink_budget is not None) else []
+        return words + (["--maxfail", str(self.maxfail)] if self.maxfail is not None else [])
+
+    def pytest_words(self) -> list[str]:
+        words = ["-n", self.workers] if self.workers is not None else []
+        words += ["-k", self.keyword] if self.keyword else []
+        # the plugin deselects `slow` properties unless -m selects by marker
+        words += ["-m", "slow or not slow"] if self.slow else []
+        words += [f"--max-numel={self.max_numel}"] if self.max_numel is not None else []
+        words += [f"--shrink-budget={self.shrink_budget:g}"] if (
+            self.shrink_budget is not None) else []
+        return words + ([f"--maxfail={self.maxfail}"] if self.maxfail is not None else [])
+
+
+def pytest_args(target: Target, seed: int | str, options: RunOptions, *,
+                junitxml: str | None, quiet: bool, colour: bool) -> list[str]:
     args = ["--pyargs", "conformance", "--impl", target.spec, "--device", target.device,
             "--hypothesis-profile", target.profile,
             # The worker half of the report machinery: xdist workers load it from this line.
@@ -166,14 +204,7 @@ def pytest_args(target: Target, seed: int | str, *, workers: str | None, keyword
         args.append(f"--hypothesis-seed={seed}")
     if target.expected_option is not None:
         args += ["--expected-failures", target.expected_option]
-    if workers is not None:
-        args += ["-n", workers]
-    if keyword:
-        args += ["-k", keyword]
-    if slow:  # the plugin deselects `slow` properties unless -m selects by marker
-        args += ["-m", "slow or not slow"]
-    if max_numel is not None:
-        args.append(f"--max-numel={max_numel}")
+    args += options.pytest_words()
     if junitxml:
         args.append(f"--junitxml={junitxml}")
     if quiet:
@@ -183,33 +214,19 @@ def pytest_args(target: Target, seed: int | str, *, workers: str | None, keyword
     return args
 
 
-def run_command_line(target: Target, seed: int | str, workers: str | None,
-                     keyword: str | None, slow: bool = False,
-                     max_numel: int | None = None) -> str:
+def run_command_line(target: Target, seed: int | str, options: RunOptions) -> str:
     """The `prune-conformance run` line that repeats this run (with its seed made explicit)."""
     words = [PROG, "run", target.spec, "--device", target.device, "--profile", target.profile]
     if isinstance(seed, int):
         words += ["--seed", str(seed)]
     if target.expected_option is not None:
         words += ["--expected-failures", target.expected_option]
-    words += option_words(workers=workers, keyword=keyword, slow=slow, max_numel=max_numel)
-    return shlex.join(words)
+    return shlex.join(words + options.words())
 
 
-def option_words(*, workers: str | None, keyword: str | None, slow: bool,
-                 max_numel: int | None = None) -> list[str]:
-    """The shared options of run and compare as command-line words, for a command line that
-    repeats or forwards a run."""
-    words = ["-n", workers] if workers is not None else []
-    words += ["-k", keyword] if keyword else []
-    words += ["--slow"] if slow else []
-    return words + (["--max-numel", str(max_numel)] if max_numel is not None else [])
-
-
-def execute(target: Target, seed: int | str, *, workers: str | None = None,
-            keyword: str | None = None, junitxml: str | None = None, quiet: bool = False,
-            colour: bool = False, slow: bool = False,
-            max_numel: int | None = None) -> tuple[int, RunReport]:
+def execute(target: Target, seed: int | str, options: RunOptions, *,
+            junitxml: str | None = None, quiet: bool = False,
+            colour: bool = False) -> tuple[int, RunReport]:
     """Run the suite in this process; (pytest's exit code, report.RunReport)."""
     import pytest
     import torch
@@ -219,8 +236,7 @@ def execute(target: Target, seed: int | str, *, workers: str | None = None,
 
     collector = report.Collector()
     started = time.monotonic()
-    args = pytest_args(target, seed, workers=workers, keyword=keyword, junitxml=junitxml,
-                       quiet=quiet, colour=colour, slow=slow, max_numel=max_numel)
+    args = pytest_args(target, seed, options, junitxml=junitxml, quiet=quiet, colour=colour)
     code = int(pytest.main(args, plugins=[collector]))
     sys.stdout.flush()
     implementation = target.implementation
@@ -229,7 +245,7 @@ def execute(target: Target, seed: int | str, *, workers: str | None = None,
                         "version": implementation.version, "file": implementation.file},
         torch=torch.__version__, device=target.device, profile=target.profile, seed=seed,
         expected_failures=target.expected_file,
-        command=run_command_line(target, seed, workers, keyword, slow, max_numel),
+        command=run_command_line(target, seed, options),
         device_problem=target.device_problem, kit_version=conformance.__version__,
         duration=round(time.monotonic() - started, 3), collect_errors=collector.collect_errors,
         warnings=collector.warnings,
@@ -253,11 +269,18 @@ def exit_code(pytest_code: int, run: RunReport, keyword: str | None) -> int:
     return EXIT_OK
 
 
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a CI job's timeout) ends the run the way Ctrl-C does: pytest stops, and the report
+    of what finished is still written."""
+    raise KeyboardInterrupt
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     from conformance import report
 
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     target = prepare(resolve_impl(args.impl), args.device, args.profile, args.expected_failures)
     seed = choose_seed(args.profile, args.seed)
     colour = colour_enabled(sys.stdout) and not args.quiet  # quiet output is plain text
@@ -265,9 +288,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     junitxml = args.junitxml or (str(out_dir / "junit.xml") if out_dir else None)
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
-    code, run = execute(target, seed, workers=args.workers, keyword=args.keyword,
-                        junitxml=junitxml, quiet=args.quiet, colour=colour, slow=args.slow,
-                        max_numel=args.max_numel)
+    code, run = execute(target, seed, RunOptions.from_args(args), junitxml=junitxml,
+                        quiet=args.quiet, colour=colour)
     if code == pytest.ExitCode.USAGE_ERROR:  # pytest said why on stderr (e.g. a bad -k)
         return EXIT_USAGE
     run.exit_code = exit_code(code, run, args.keyword)
@@ -305,19 +327,7 @@ def print_summary(run: RunReport, style: Style, out: IO[str]) -> None:
             print(f"{name:<{width}}{cells}", file=out)
     unexpected = run.unexpected
     if unexpected:
-        print(style("unexpected results:", "bold", "red"), file=out)
-        for result in unexpected[:20]:
-            label = "FAILED" if result.outcome == "failed" else "XPASS "
-            first = (result.message or result.reason).splitlines()[0] if (
-                result.message or result.reason) else ""
-            blamed = report.blamed_clauses(result)
-            print(f"  {style(label, 'red')} {result.id}" + (f" ({blamed})" if blamed else ""),
-                  file=out)
-            if first:
-                print(f"         {first[:200]}", file=out)
-            print(style(f"         replay: {result.command}", "dim"), file=out)
-        if len(unexpected) > 20:
-            print(f"  ... and {len(unexpected) - 20} more (see the report)", file=out)
+        _print_unexpected(run, style, out)
     skipped = Counter(r.reason for r in run.properties if r.outcome == "skipped")
     if run.device_problem and run.device_problem in skipped:
         print(style(f"{run.device_problem}: {skipped.pop(run.device_problem)} properties that "
@@ -330,6 +340,66 @@ def print_summary(run: RunReport, style: Style, out: IO[str]) -> None:
     colour = "red" if run.exit_code else "green" if verdict.startswith("conforms") else "yellow"
     print(style(f"result: {verdict}", "bold", colour), file=out)
     out.flush()
+
+
+def _by_clause(results: Sequence[PropertyResult]) -> list[tuple[str, list[PropertyResult]]]:
+    """Results grouped by the clause they break, the rarest first: one new defect among many
+    known departures stands at the top."""
+    from conformance import report
+
+    groups: dict[str, list[PropertyResult]] = {}
+    for result in results:
+        groups.setdefault(report.blamed_clauses(result) or "no clause", []).append(result)
+    return sorted(groups.items(), key=lambda item: (len(item[1]), item[0]))
+
+
+def torch_explains(run: RunReport) -> set[str]:
+    """Ids of the run's unexpected results that torch's shipped list explains (in force for the
+    run's device and torch), for an implementation that is not torch: a wrapper or fork of torch
+    sees its own defects apart from the departures it inherits."""
+    import torch
+
+    from conformance import expected
+
+    if run.implementation["spec"] == "torch" or run.expected_failures:
+        return set()
+    _, entries = expected.load(None, "torch")
+    listed = expected.in_force(entries, torch.device(run.device).type, run.torch)
+    return {r.id for r in run.unexpected if r.outcome == "failed"
+            and expected.lookup(listed, r.id) is not None}
+
+
+def _print_unexpected(run: RunReport, style: Style, out: IO[str], details: int = 20) -> None:
+    explained = torch_explains(run)
+    own = [r for r in run.unexpected if r.id not in explained]
+    inherited = [r for r in run.unexpected if r.id in explained]
+    print(style(f"unexpected results: {len(run.unexpected)}, by clause, the rarest first"
+                + (f"; {len(own)} not among torch's known departures" if inherited else ""),
+                "bold", "red"), file=out)
+    shown = 0
+    for clause, results in _by_clause(own):
+        print(style(f"  {clause} ({len(results)})", "bold"), file=out)
+        for result in results:
+            if shown == details:
+                break
+            shown += 1
+            label = "FAILED" if result.outcome == "failed" else "XPASS "
+            text = result.message or result.reason
+            first = text.splitlines()[0] if text else ""
+            print(f"    {style(label, 'red')} {result.id}", file=out)
+            if first:
+                print(f"           {first[:200]}", file=out)
+            print(style(f"           replay: {result.command}", "dim"), file=out)
+    if len(own) > shown:
+        print(f"  ... {len(own) - shown} more in the report", file=out)
+    if inherited:
+        tally = ", ".join(f"{clause} {len(rs)}" for clause, rs in _by_clause(inherited))
+        print(style(f"  also torch's known departures ({len(inherited)}; "
+                    f"--expected-failures torch inherits them): {tally}", "yellow"), file=out)
+    unshrunk = sum(1 for r in run.unexpected if r.outcome == "failed" and not r.shrunk)
+    if unshrunk:
+        print(f"  {unshrunk} failures are shown as first found, not shrunk: the run's shrink "
+              "budget was spent (--shrink-budget)", file=out)
 
 
 def _count(value: int, column: str, style: Style) -> str:
@@ -366,7 +436,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for label, target in zip(labels, targets, strict=True):
             print(style(f"==== {label} ====", "bold"), flush=True)
             runs.append(_run_child(target, seed, base / label, args))
-    table = compare_table(labels, runs, style)
+    table = compare_table(labels, runs, style, only_differing=not args.all)
     print(file=sys.stdout)
     print(table)
     if args.report:
@@ -395,8 +465,7 @@ def _run_child(target: Target, seed: int | str, out_dir: Path,
                target.device, "--profile", target.profile, "--report", str(out_dir), "--quiet"]
     if isinstance(seed, int):
         command += ["--seed", str(seed)]
-    command += option_words(workers=args.workers, keyword=args.keyword, slow=args.slow,
-                            max_numel=args.max_numel)
+    command += RunOptions.from_args(args).words()
     env = {**os.environ}
     env.pop("PRUNE_IMPL", None)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -413,14 +482,20 @@ def _run_child(target: Target, seed: int | str, out_dir: Path,
     return report.RunReport.from_json(json.loads(report_json.read_text(encoding="utf-8")))
 
 
-def compare_table(labels: Sequence[str], runs: Sequence[RunReport], style: Style) -> str:
-    """Rows: clauses (id, level); columns: implementations; then the totals per implementation."""
+def compare_table(labels: Sequence[str], runs: Sequence[RunReport], style: Style,
+                  only_differing: bool = False) -> str:
+    """Rows: clauses (id, level); columns: implementations; then the totals per implementation.
+    With `only_differing`, the clauses where the implementations differ, and a count of the rest."""
     from conformance import report, spec
 
     cells = [report.clause_cells(run.properties) for run in runs]
     clauses = spec.clauses()
-    id_width = max(len("clause"), *(len(c) for c in clauses))
-    level_width = max(len(f"{c.level}, {c.word}") for c in clauses.values())
+    alike = [c for c in clauses if len({column[c] for column in cells}) == 1]
+    if only_differing:
+        clauses = {k: v for k, v in clauses.items() if k not in alike}
+    # Widths from every clause, so that the table keeps its shape whichever rows it shows.
+    id_width = max(len("clause"), *(len(c) for c in spec.clauses()))
+    level_width = max(len(f"{c.level}, {c.word}") for c in spec.clauses().values())
     widths = [max(len(label), len("expected"), 8) for label in labels]
     lines = [style(f"{'clause':<{id_width}}  {'level':<{level_width}}  "
                    + "  ".join(f"{label:<{w}}" for label, w in zip(labels, widths, strict=True)),
@@ -430,6 +505,10 @@ def compare_table(labels: Sequence[str], runs: Sequence[RunReport], style: Style
                         for column, w in zip(cells, widths, strict=True))
         lines.append(f"{clause.id:<{id_width}}  {clause.level + ', ' + clause.word:<{level_width}}"
                      f"  {row}".rstrip())
+    if only_differing:
+        lines.append(f"{len(alike)} clauses alike in every column are not shown "
+                     "(the report's compare.md lists them all)")
+    lines.append("(— : no property of this run cites the clause)")
     lines.append("")
     for column in report.SUMMARY_COLUMNS:
         counts = [report.summary_row(run.counts())[column] for run in runs]
@@ -553,6 +632,25 @@ def _shared(parser: argparse.ArgumentParser) -> None:
                         help="also run the properties marked slow (tensors beyond 2**24 entries)")
     parser.add_argument("--max-numel", type=_positive_int, default=None, metavar="N",
                         help="largest tensor the properties draw (default: the plugin's, 240)")
+    parser.add_argument("--shrink-budget", type=_seconds, default=None, metavar="SECONDS",
+                        help="time each worker may spend shrinking failures; later failures are "
+                             "reported as first found (default: 60, none under the thorough "
+                             "profile; 'none' for no limit)")
+    parser.add_argument("--maxfail", type=_positive_int, default=None, metavar="N",
+                        help="stop after N unexpected results")
+
+
+def _seconds(text: str) -> float:
+    """--shrink-budget: seconds >= 0, or 'none' (no limit, written as -1)."""
+    if text.lower() == "none":
+        return -1.0
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds or 'none', got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0 or 'none', got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -582,6 +680,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          "clauses by implementation.")
     compare.add_argument("impls", nargs="+", metavar="IMPL")
     _shared(compare)
+    compare.add_argument("--all", action="store_true",
+                         help="list every clause, not only those where the implementations differ")
     compare.add_argument("-q", "--quiet", action="store_true",
                          help="plain output for CI logs (the runs are always compact)")
     compare.add_argument("--report", metavar="DIR", default=None,

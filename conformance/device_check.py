@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from conformance.cli import EXIT_USAGE, labels_for, option_words
+from conformance.cli import EXIT_USAGE, RunOptions, labels_for
 from conformance.plugin import device_problem
 
 DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -68,14 +68,14 @@ BASELINE = "torch-cpu"
 def compare_command(args: argparse.Namespace) -> list[str]:
     command = [sys.executable, "-m", "conformance.cli", "compare", *args.impls, "--device",
                args.device, "--profile", args.profile, "--report", str(args.out)]
-    return command + option_words(workers=args.workers, keyword=args.keyword, slow=args.slow)
+    return command + RunOptions(args.workers, args.keyword, args.slow).words()
 
 
 def baseline_command(args: argparse.Namespace) -> list[str]:
     """torch on this machine's CPU, same profile and properties: the release's own departures."""
     command = [sys.executable, "-m", "conformance.cli", "run", "torch", "--device", "cpu",
                "--profile", args.profile, "--report", str(args.out / BASELINE), "--quiet"]
-    return command + option_words(workers=args.workers, keyword=args.keyword, slow=args.slow)
+    return command + RunOptions(args.workers, args.keyword, args.slow).words()
 
 
 def _load(path: Path) -> dict | None:

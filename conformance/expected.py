@@ -196,16 +196,52 @@ def default_file(impl_spec: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def load(option: str | None, impl_spec: str) -> tuple[Path | None, list[Departure]]:
-    """`option` is a path, 'none', or None for the shipped default of the implementation."""
+def shipped() -> list[str]:
+    """The names of the shipped lists (`torch`), for `--expected-failures NAME`."""
+    return sorted(p.stem for p in EXPECTED_DIR.glob("*.txt"))
+
+
+def resolve(word: str) -> Path:
+    """One source of departures: a file, else the name of a shipped list (`torch`)."""
+    path = Path(word)
+    if path.is_file():
+        return path
+    if "/" not in word and (EXPECTED_DIR / f"{word}.txt").is_file():
+        return EXPECTED_DIR / f"{word}.txt"
+    raise ExpectedFailuresError(
+        f"expected failures {word!r}: no such file, and no shipped list of that name "
+        f"(shipped: {', '.join(shipped())})")
+
+
+def load(option: str | None, impl_spec: str) -> tuple[list[Path], list[Departure]]:
+    """`option` is 'none', None (the shipped list of a named implementation such as `torch`,
+    else none), or comma-separated sources: files or names of shipped lists, so that a wrapper
+    of torch inherits torch's departures with `torch,mine.txt`. Returns the files and their
+    entries; the same id and scope in two files is an error naming both."""
     if option is not None and option.lower() == "none":
-        return None, []
-    path = Path(option) if option else default_file(impl_spec)
-    if path is None:
-        return None, []
-    if not path.is_file():
-        raise ExpectedFailuresError(f"expected-failures file {str(path)!r} does not exist")
-    return path, parse(path.read_text(encoding="utf-8"), str(path))
+        return [], []
+    if option:
+        paths = [resolve(word.strip()) for word in option.split(",") if word.strip()]
+    else:
+        default = default_file(impl_spec)
+        paths = [default] if default else []
+    entries: list[Departure] = []
+    seen: dict[tuple[str, Scope], Departure] = {}
+    for path in dict.fromkeys(paths):
+        for entry in parse(path.read_text(encoding="utf-8"), str(path)):
+            other = seen.get((entry.test_id, entry.scope))
+            if other is not None:
+                raise ExpectedFailuresError(
+                    f"{entry.where}: {entry.test_id} is listed for {entry.scope} in "
+                    f"{other.where} too")
+            seen[entry.test_id, entry.scope] = entry
+            entries.append(entry)
+    return list(dict.fromkeys(paths)), entries
+
+
+def describe(paths: Sequence[Path]) -> str | None:
+    """The sources of a run's departures for headers and reports, or None."""
+    return ", ".join(str(p) for p in paths) or None
 
 
 def in_force(entries: Iterable[Departure], device_type: str, torch_version: str,

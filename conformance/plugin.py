@@ -8,6 +8,7 @@ Hypothesis profiles, nothing else.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,12 @@ for _name, _values in PROFILES.items():
 
 _STATE = pytest.StashKey[dict]()
 
+# A failing property's time is almost all shrinking: once a worker has spent this long on failing
+# properties, later failures are reported as first found. A run with hundreds of failures then ends
+# in about the time of a clean run plus the budget, not hours.
+SHRINK_BUDGET = 60.0
+UNLIMITED_PROFILES = ("thorough",)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("prune-conformance")
@@ -46,11 +53,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="implementation under test: torch, reference, a dotted module or a .py "
                          f"file (default: ${impl.ENV_VAR}, else torch)")
     group.addoption("--device", default="cpu", help="torch device string (default: cpu)")
-    group.addoption("--expected-failures", default=None, metavar="FILE|none",
-                    help="known departures of the implementation (default: the shipped file "
-                         "for torch, none otherwise)")
+    group.addoption("--expected-failures", default=None, metavar="SOURCES|none",
+                    help="known departures: files or names of shipped lists, comma-separated "
+                         "(torch,mine.txt: a wrapper of torch inherits torch's); default: the "
+                         "shipped list of a named implementation (torch), none otherwise")
     group.addoption("--max-numel", type=int, default=limits.max_numel,
                     help=f"largest tensor the properties draw (default {limits.max_numel})")
+    group.addoption("--shrink-budget", type=float, default=None, metavar="SECONDS",
+                    help=f"seconds each worker may spend on failing properties before later "
+                         f"failures are reported unshrunk (default {SHRINK_BUDGET:g}; none "
+                         f"under the thorough profile; -1: no limit)")
 
 
 def is_property(item: pytest.Item) -> bool:
@@ -76,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
         chosen = impl.resolve(config.getoption("impl"))
         state["impl"] = impl.load(chosen)
         state["device"] = torch.device(config.getoption("device"))
-        state["expected_file"], state["expected_all"] = expected.load(
+        state["expected_files"], state["expected_all"] = expected.load(
             config.getoption("expected_failures"), chosen)
         state["expected"] = expected.in_force(state["expected_all"], state["device"].type,
                                               torch.__version__)
@@ -85,6 +97,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except RuntimeError as exc:  # torch.device of a bad string
         raise pytest.UsageError(f"bad --device {config.getoption('device')!r}: {exc}") from None
     state["device_problem"] = device_problem(state["device"])
+    budget = config.getoption("shrink_budget")
+    if budget is None:
+        profile = config.getoption("hypothesis_profile", None) or "default"
+        budget = -1.0 if profile in UNLIMITED_PROFILES else SHRINK_BUDGET
+    state["shrink_left"] = None if budget < 0 else budget
     state["unmatched"] = []
     config.pluginmanager.register(_SlowProperties(), "prune-conformance-slow")
 
@@ -140,7 +157,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"prune-conformance: hypothesis profile {profile!r}, seed "
         + (str(seed) if seed is not None else
            "derandomized" if settings.default.derandomize else "random (see --hypothesis-seed)"),
-        f"prune-conformance: expected failures {state['expected_file'] or 'none'}"
+        "prune-conformance: expected failures "
+        f"{expected.describe(state['expected_files']) or 'none'}"
         + (f" ({len(state['expected'])} entries)" if state["expected"] else ""),
     ]
     if not state["device_problem"]:
@@ -241,12 +259,40 @@ def without_shrinking(item: pytest.Item) -> Iterator[None]:
         inner._hypothesis_internal_use_settings = own
 
 
+_UNSHRUNK = pytest.StashKey[bool]()
+
+
+def ran_unshrunk(item: pytest.Item) -> bool:
+    """Whether a property ran without its shrink phase (a known departure, or the run's shrink
+    budget was spent): a failure then shows the first failing example found."""
+    return item.stash.get(_UNSHRUNK, False)
+
+
+def _within_shrink_budget(item: pytest.Item) -> Iterator[None]:
+    state = state_of(item.config)
+    if state["shrink_left"] is not None and state["shrink_left"] <= 0:
+        item.stash[_UNSHRUNK] = True
+        with without_shrinking(item):
+            return (yield)
+    started = time.monotonic()
+    try:
+        return (yield)
+    except BaseException:
+        if state["shrink_left"] is not None:
+            state["shrink_left"] -= time.monotonic() - started
+        raise
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Run a known departure without shrinking; hold it to how its entry says it fails."""
+    """Run a known departure without shrinking, and hold it to how its entry says it fails; run
+    any other property within the run's shrink budget."""
     departure = item.stash.get(_KNOWN, None)
     if departure is None:
-        return (yield)
+        if not is_property(item):
+            return (yield)
+        return (yield from _within_shrink_budget(item))
+    item.stash[_UNSHRUNK] = True
     with without_shrinking(item):
         try:
             return (yield)

@@ -29,7 +29,7 @@ import torch
 
 import conformance
 from conformance import expected, spec
-from conformance.cli import EXIT_DEPARTS, EXIT_OK, EXIT_USAGE, option_words
+from conformance.cli import EXIT_DEPARTS, EXIT_OK, EXIT_USAGE, RunOptions
 
 IMPLS = ("torch", "reference")
 DEFAULT_OUT = Path("docs/releases")
@@ -40,7 +40,7 @@ def run_command(impl: str, out: Path, args: argparse.Namespace) -> list[str]:
                "--profile", args.profile, "--report", str(out), "--quiet"]
     if args.seed is not None:
         command += ["--seed", str(args.seed)]
-    return command + option_words(workers=args.workers, keyword=args.keyword, slow=False)
+    return command + RunOptions(args.workers, args.keyword).words()
 
 
 def departures_in_force() -> list[expected.Departure]:

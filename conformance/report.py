@@ -80,7 +80,7 @@ def pytest_runtest_makereport(
     tryfirst makes this wrapper the outermost, so it sees the report as the xfail machinery left it.
     """
     report = yield
-    from conformance.plugin import departure_of, is_property, property_id
+    from conformance.plugin import departure_of, is_property, property_id, ran_unshrunk
 
     if not is_property(item):
         return report
@@ -94,6 +94,7 @@ def pytest_runtest_makereport(
     excinfo = call.excinfo
     if excinfo is not None and not isinstance(excinfo.value, pytest.skip.Exception):
         details.update(failure_details(excinfo.value))
+        details["shrunk"] = not ran_unshrunk(item)
     setattr(report, DETAILS, details)
     return report
 
@@ -187,6 +188,7 @@ class PropertyResult:
     property_repro: str = ""  # a reproduction the property attached (module docstring)
     repro: str = ""  # the runnable Python snippet of a failure
     command: str = ""  # the shell command that replays this property
+    shrunk: bool = True  # False: a failure's example is the first found (shrink budget spent)
 
     @property
     def unexpected(self) -> bool:
@@ -196,10 +198,26 @@ class PropertyResult:
 class Collector:
     """A pytest plugin object (pytest.main(plugins=[...])) that collects the run's results."""
 
-    def __init__(self) -> None:
+    def __init__(self, early: bool = True) -> None:
         self.results: dict[str, PropertyResult] = {}
         self.collect_errors: list[str] = []
         self.warnings: list[str] = []
+        self.early = early  # print each unexpected result when it happens
+        self._config: pytest.Config | None = None
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self._config = config
+
+    def _say_now(self, result: PropertyResult) -> None:
+        """One line per unexpected result as it happens: a long run gives its signal early."""
+        terminal = (self._config.pluginmanager.get_plugin("terminalreporter")
+                    if self.early and self._config is not None else None)
+        if terminal is None:
+            return
+        text = result.message or result.reason
+        first = text.splitlines()[0][:160] if text else ""
+        label = "FAILED" if result.outcome == "failed" else "XPASS"
+        terminal.write_line(f"{label} {result.id}: {first}", red=True)
         self.exitstatus: int | None = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -216,6 +234,7 @@ class Collector:
                 clauses=clauses, areas=areas_of(clauses))
         result.duration += report.duration
         wasxfail = getattr(report, "wasxfail", None)
+        was_unexpected = result.unexpected
         if report.when == "setup" and report.skipped:
             result.outcome, result.reason = "skipped", _skip_reason(report)
         elif report.failed and str(report.longrepr).startswith("[XPASS(strict)]"):
@@ -237,6 +256,8 @@ class Collector:
             result.outcome, result.reason = "skipped", _skip_reason(report)
         if result.clause and result.clause not in result.clauses:
             result.areas = areas_of([*result.clauses, result.clause])
+        if result.unexpected and not was_unexpected:
+            self._say_now(result)
 
     @staticmethod
     def _take_failure(result: PropertyResult, report: pytest.TestReport,
@@ -244,6 +265,7 @@ class Collector:
         if "message" in details:
             for name in ("message", "example", "reproduce_failure", "where"):
                 setattr(result, name, details.get(name, ""))
+            result.shrunk = details.get("shrunk", True)
             result.property_repro = details.get("repro", "")
             result.clause = details.get("clause")
         else:  # a report from elsewhere (no worker hook): the crash line is all there is
@@ -551,7 +573,9 @@ def _markdown_failure(result: PropertyResult) -> list[str]:
     if result.where:
         out += [f"Raised at `{result.where}`.", ""]
     if result.example:
-        out += ["Hypothesis' failing example:", "", "```text", result.example, "```", ""]
+        out += ["Hypothesis' failing example" + ("" if result.shrunk else
+                " (as first found, not shrunk: the run's shrink budget was spent)") + ":", "",
+                "```text", result.example, "```", ""]
     if result.repro:
         out += ["Repro:", "", "```python", result.repro.rstrip("\n"), "```", ""]
     if result.command:

@@ -138,3 +138,26 @@ def test_a_pattern_covers_any_property_it_matches_after_the_specific_entries():
     assert [e.test_id for e in expected.unmatched(entries, ["other.py::test_y"])] == [
         "test_*.py::*"]
     assert expected.unmatched(entries, []) == []  # no property collected: nothing to say
+
+
+def test_sources_combine_files_and_shipped_lists_by_name(tmp_path):
+    mine = tmp_path / "mine.txt"
+    mine.write_text(f"{ID}[mine] | AMOUNT-1 | my own departure\n")
+    paths, entries = expected.load(f"torch,{mine}", "./my_prune.py")
+    assert paths == [expected.EXPECTED_DIR / "torch.txt", mine]
+    assert entries[-1].reason == "my own departure" and len(entries) > 100
+    assert expected.describe(paths).endswith(f"torch.txt, {mine}")
+    assert expected.load(None, "./my_prune.py") == ([], [])  # a file: no departures by default
+    assert expected.load(None, "torch")[0] == [expected.EXPECTED_DIR / "torch.txt"]
+    assert expected.load("none", "torch") == ([], [])
+
+
+def test_an_unknown_source_or_a_repeated_entry_across_sources_is_an_error(tmp_path):
+    with pytest.raises(expected.ExpectedFailuresError, match=r"'nosuch': no such file, and no "
+                                                             r"shipped list .*shipped: torch"):
+        expected.load("torch,nosuch", "x")
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(f"{ID} | AMOUNT-1 | one\n")
+    b.write_text(f"{ID} | AMOUNT-1 | two\n")
+    with pytest.raises(expected.ExpectedFailuresError, match=rf"{b}:1: .* in {a}:1 too"):
+        expected.load(f"{a},{b}", "x")
