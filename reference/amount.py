@@ -36,20 +36,26 @@ def validate_amount(amount: object) -> None:
         )
 
 
+def units_for(amount: numbers.Real, remaining: int) -> int:
+    """The arithmetic alone: a count as is, a fraction round(amount * remaining), Python's
+    round-half-to-even on the float product (AMOUNT-1, AMOUNT-2)."""
+    if is_count(amount):
+        return int(amount)
+    return round(amount * remaining)
+
+
 def units_to_prune(amount: numbers.Real, remaining: int) -> int:
     """The number k of units to prune among `remaining` units.
 
     Spec: AMOUNT-1, AMOUNT-2, AMOUNT-3, AMOUNT-6.
 
     A count is taken as is and must not exceed what remains; a fraction prunes
-    round(amount * remaining), Python's round-half-to-even on the float product.
+    round(amount * remaining).
     """
-    if is_count(amount):
-        count = int(amount)
-        if count > remaining:
-            raise ValueError(
-                f"amount={amount!r} exceeds the {remaining} units that remain to be pruned: "
-                f"expected an int count <= {remaining}"
-            )
-        return count
-    return round(amount * remaining)
+    count = units_for(amount, remaining)
+    if is_count(amount) and count > remaining:
+        raise ValueError(
+            f"amount={amount!r} exceeds the {remaining} units that remain to be pruned: "
+            f"expected an int count <= {remaining}"
+        )
+    return count

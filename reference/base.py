@@ -162,10 +162,13 @@ class PruningContainer(BasePruningMethod):
         return self._pruning_methods[idx]
 
     def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
-        """Apply the latest method to what remains of `t` and merge it (COMPOSE-2, COMPOSE-5)."""
+        """Apply the latest method to what remains of `t` and merge it, in `t`'s dtype.
+
+        Spec: COMPOSE-2, COMPOSE-5, API-5.
+        """
         if not self._pruning_methods:
             raise ValueError("this PruningContainer is empty: there is no method to apply")
-        return combine_masks(self._pruning_methods[-1], t, default_mask)
+        return combine_masks(self._pruning_methods[-1], t, default_mask.to(dtype=t.dtype))
 
 
 def combine_masks(method: BasePruningMethod, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -23,6 +23,14 @@ from reference.base import (
     parameter_to_prune,
     plan_pruning,
 )
+from reference.compat import (  # noqa: F401  (torch's private helpers that user code calls)
+    _compute_norm,
+    _compute_nparams_toprune,
+    _validate_pruning_amount,
+    _validate_pruning_amount_init,
+    _validate_pruning_dim,
+    _validate_structured_pruning,
+)
 from reference.errors import check_same_device
 from reference.methods import (
     CustomFromMask,

@@ -8,8 +8,10 @@ ignored: names, kinds (positional, `*args`, keyword-only, `**kwargs`), order and
 from __future__ import annotations
 
 import inspect
+import math
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -123,3 +125,101 @@ def test_functional_form_returns_the_module(prune, device, function, data):
 def test_pruning_type(prune, name):
     ck.expect_equal(getattr(getattr(prune, name), "PRUNING_TYPE", None), PRUNING_TYPES[name],
                     "API-3", f"{name}.PRUNING_TYPE")
+
+
+# --- API-4: the private helpers user code calls -------------------------------------------------
+
+COMPAT_SIGNATURES = {
+    "_validate_pruning_amount_init": "(amount)",
+    "_validate_pruning_amount": "(amount, tensor_size)",
+    "_compute_nparams_toprune": "(amount, tensor_size)",
+    "_validate_structured_pruning": "(t)",
+    "_validate_pruning_dim": "(t, dim)",
+    "_compute_norm": "(t, n, dim)",
+}
+
+
+def _helper(prune, name: str):
+    ck.expect(hasattr(prune, name), "API-4", f"the implementation must have {name!r}, which "
+                                             "methods copied from torch's call")
+    return getattr(prune, name)
+
+
+@pytest.mark.clause("API-4")
+@pytest.mark.parametrize("name", COMPAT_SIGNATURES)
+def test_compatibility_helper_has_torchs_signature(prune, name):
+    seen = _without_annotations(inspect.signature(_helper(prune, name)))
+    ck.expect_equal(seen, COMPAT_SIGNATURES[name], "API-4", f"signature of {name}")
+
+
+@pytest.mark.clause("API-4")
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_amount_helpers_count_and_validate_as_the_spec_does(prune, data):
+    units = data.draw(st.integers(0, 300), label="tensor_size")
+    amount = data.draw(hh.amounts(units), label="amount")
+    call = f"(amount={amount!r}, tensor_size={units})"
+    ck.expect_equal(_helper(prune, "_compute_nparams_toprune")(amount, units),
+                    ck.expected_count(amount, units), "API-4", f"_compute_nparams_toprune{call}")
+    _helper(prune, "_validate_pruning_amount_init")(amount)
+    _helper(prune, "_validate_pruning_amount")(amount, units)
+    ck.expect_raises("API-4", ValueError,
+                     lambda: prune._validate_pruning_amount(units + 1, units),
+                     f"_validate_pruning_amount(amount={units + 1}, tensor_size={units})")
+    bad = data.draw(st.sampled_from([-1, -0.25, 1.5, math.inf]), label="bad amount")
+    ck.expect_raises("API-4", ValueError, lambda: prune._validate_pruning_amount_init(bad),
+                     f"_validate_pruning_amount_init(amount={bad!r})")
+    ck.expect_raises("API-4", TypeError, lambda: prune._validate_pruning_amount_init("0.5"),
+                     "_validate_pruning_amount_init(amount='0.5')")
+
+
+@pytest.mark.clause("API-4")
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_tensor_helpers_check_dims_and_take_channel_norms(prune, device, data):
+    shape = data.draw(hh.shapes(min_dims=2), label="shape")
+    t = data.draw(hh.score_tensors(shape, torch.float64, device), label="t")
+    ndim = len(shape)
+    _helper(prune, "_validate_structured_pruning")(t)
+    flat = t.reshape(-1)
+    ck.expect_raises("API-4", ValueError, lambda: prune._validate_structured_pruning(flat),
+                     f"_validate_structured_pruning(t of shape {tuple(flat.shape)})")
+    dim = data.draw(st.integers(-ndim, ndim - 1), label="dim")
+    _helper(prune, "_validate_pruning_dim")(t, dim)
+    ck.expect_raises("API-4", IndexError, lambda: prune._validate_pruning_dim(t, ndim),
+                     f"_validate_pruning_dim(t of shape {shape}, dim={ndim})")
+    n = data.draw(st.sampled_from([1, 2, math.inf]), label="n")
+    seen = _helper(prune, "_compute_norm")(t, n, dim)
+    others = [d for d in range(ndim) if d != dim % ndim]
+    expected = torch.linalg.vector_norm(t, ord=n, dim=others)
+    ck.expect(seen.shape == expected.shape and torch.allclose(seen.double(), expected),
+              "API-4", f"_compute_norm(t of shape {shape}, n={n!r}, dim={dim}) must be the norm "
+                       f"of each channel, {expected.tolist()}; was {seen.tolist()}")
+
+
+# --- API-5: a container's mask in t's dtype -----------------------------------------------------
+
+OTHER_MASK_DTYPES = (torch.int64, torch.int32, torch.float64, torch.float16)
+
+
+@pytest.mark.clause("API-5")
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_container_mask_takes_the_dtype_of_t(prune, device, data):
+    shape = data.draw(hh.shapes(min_dims=0), label="shape")
+    dtype = data.draw(hh.dtypes(device), label="dtype of t")
+    mask_dtype = data.draw(st.sampled_from([d for d in OTHER_MASK_DTYPES if d != dtype]),
+                           label="dtype of default_mask")
+    t = data.draw(hh.score_tensors(shape, dtype, device), label="t")
+    numel = t.numel()
+    pattern = torch.tensor(data.draw(st.lists(st.sampled_from([0, 1]), min_size=numel,
+                                              max_size=numel), label="pattern"),
+                           device=device).reshape(shape)
+    method = prune.CustomFromMask(pattern)
+    method._tensor_name = "weight"  # what apply would set
+    default_mask = torch.ones(shape, dtype=mask_dtype, device=device)
+    combined = prune.PruningContainer(method).compute_mask(t, default_mask)
+    what = (f"PruningContainer(CustomFromMask(mask)).compute_mask(t, default_mask) with t of "
+            f"{dtype} and default_mask of {mask_dtype}")
+    ck.expect_equal(combined.dtype, dtype, "API-5", f"dtype of {what}")
+    ck.expect_same_mask(combined, pattern.to(dtype), "API-5", what)

@@ -11,7 +11,7 @@ from _derive import export
 
 AREA, CLAUSE = 'AMOUNT', 'AMOUNT-1'
 FILE = 'amount.py'
-OLD = '        return count\n'
-NEW = '        return count - 1\n'
+OLD = '        return int(amount)\n'
+NEW = '        return int(amount) - 1\n'
 
 globals().update(export(__file__, FILE, OLD, NEW))

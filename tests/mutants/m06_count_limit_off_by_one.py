@@ -12,7 +12,7 @@ from _derive import export
 
 AREA, CLAUSE = 'AMOUNT', 'AMOUNT-6'
 FILE = 'amount.py'
-OLD = 'if count > remaining:'
-NEW = 'if count > remaining + 1:'
+OLD = 'if is_count(amount) and count > remaining:'
+NEW = 'if is_count(amount) and count > remaining + 1:'
 
 globals().update(export(__file__, FILE, OLD, NEW))

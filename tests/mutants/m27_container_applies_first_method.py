@@ -11,7 +11,7 @@ from _derive import export
 
 AREA, CLAUSE = 'COMPOSE', 'COMPOSE-5'
 FILE = 'base.py'
-OLD = 'return combine_masks(self._pruning_methods[-1], t, default_mask)'
-NEW = 'return combine_masks(self._pruning_methods[0], t, default_mask)'
+OLD = 'combine_masks(self._pruning_methods[-1], t, '
+NEW = 'combine_masks(self._pruning_methods[0], t, '
 
 globals().update(export(__file__, FILE, OLD, NEW))
