@@ -472,7 +472,9 @@ def _run_child(target: Target, seed: int | str, out_dir: Path,
                           env=env) as child:
         assert child.stdout is not None
         for line in child.stdout:
-            sys.stdout.write(line)
+            # Without --report the child's reports live in a folder deleted on return: unnamed.
+            if args.report or not line.startswith("report: "):
+                sys.stdout.write(line)
         sys.stdout.flush()
     if child.returncode == EXIT_USAGE:
         raise UsageError(f"run of {target.spec} failed (see above)")
@@ -704,6 +706,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="implementation (default: $PRUNE_IMPL, else torch)")
     method.add_argument("--device", default="cpu", help="torch device string (default: cpu)")
     method.set_defaults(handler=cmd_method)
+    # No abbreviations: `--profil ci` is an error, not a silent `--profile ci`.
+    for each in (parser, *sub.choices.values()):
+        each.allow_abbrev = False
     return parser
 
 

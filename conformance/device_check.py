@@ -146,6 +146,7 @@ def markdown(info: dict[str, str], impls: Sequence[str], out: Path, exit_code: i
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         prog="gpu-check", description="Run the conformance suite against torch and the reference "
         "on an accelerator and write a Markdown + JUnit report.")
     parser.add_argument("--device", default="cuda", help="torch device string (default: cuda)")

@@ -129,6 +129,7 @@ def table(out: Path) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         prog="release-check", description="Run torch (this venv's) and the reference against "
         "the spec and write OUT/VERSION.md and OUT/VERSION.json.")
     parser.add_argument("version", nargs="?", default=None,

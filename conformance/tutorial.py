@@ -294,6 +294,7 @@ class Walkthrough:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,
         prog="scripts/tutorial",
         description="Replay the PyTorch pruning tutorial against an implementation and print "
                     "what it shows (names, shapes, counts, hooks), comparable across "

@@ -254,3 +254,28 @@ def test_max_numel_reaches_the_suite_and_must_be_positive(tmp_path):
     refused = cli_process("run", "reference", "--max-numel", "0")
     assert refused.returncode == 2 and "--max-numel: expected a positive integer, got '0'" in (
         refused.stderr)
+
+
+def test_abbreviated_options_are_errors_not_guesses():
+    result = cli_process("run", "reference", "--profil", "ci", "-k", "nothing")
+    assert result.returncode == 2 and "unrecognized arguments: --profil ci" in result.stderr
+
+
+def test_compare_without_report_names_no_temporary_report():
+    result = cli_process("compare", "reference", "reference", "--profile", "ci", "-k",
+                         "test_amount.py and int_amount")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "report: " not in result.stdout and "prune-compare-" not in result.stdout
+
+
+def test_sourcing_the_venv_script_sets_no_shell_option_and_the_wrapper_runs():
+    script = ROOT / "scripts" / "_venv.sh"
+    shell = subprocess.run(["bash", "-c", f"set +euo pipefail; source {script}; echo \"$-\"; "
+                            "set -o | grep pipefail; command -v prune-conformance"],
+                           capture_output=True, text=True, timeout=600)
+    flags, pipefail, found = shell.stdout.splitlines()[-3:]
+    assert "e" not in flags and "u" not in flags and pipefail.split()[-1] == "off", shell.stdout
+    assert found.endswith(".venv/bin/prune-conformance")
+    wrapper = subprocess.run([str(ROOT / "scripts" / "prune-conformance"), "spec", "AMOUNT-2"],
+                             capture_output=True, text=True, timeout=600)
+    assert wrapper.returncode == 0 and "AMOUNT-2" in wrapper.stdout

@@ -56,3 +56,21 @@ def test_ci_run_calls_the_readme_commands_with_arguments_they_accept():
     assert fixed[-1] == "$@"
     args = cli.build_parser().parse_args(fixed[:-1] + calls[1][2:])
     assert args.command == "compare" and args.impls == ["torch", "reference"]
+
+
+def test_readme_quick_start_counts_are_the_suites():
+    """The totals the README shows for the main job add up to the properties a run collects
+    (slow ones left out, as the main job does)."""
+    from support import run_suite
+
+    collected = run_suite("reference", "--collect-only", "-q")
+    count = sum(1 for line in collected.stdout.splitlines()
+                if line.startswith("conformance/properties/"))
+    quick_start = (ROOT / "README.md").read_text().split("## Quick start")[1].split("\n## ")[0]
+    totals = {}
+    for row in ("passed", "failed", "expected", "skipped"):
+        cells = re.search(rf"^{row} +(\d+) +(\d+)$", quick_start, re.MULTILINE)
+        assert cells, f"the quick start's sample has no {row} row"
+        totals[row] = (int(cells[1]), int(cells[2]))
+    for column in (0, 1):
+        assert sum(t[column] for t in totals.values()) == count, (totals, count)
