@@ -80,7 +80,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: heavy checks, off by default")
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("default")
-    limits.max_numel = config.getoption("max_numel")
+    try:
+        limits.set_max_numel(config.getoption("max_numel"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     _share_threads(config)
     state: dict[str, Any] = {}
     config.stash[_STATE] = state

@@ -28,12 +28,21 @@ class Limits:
     max_numel: int = 240
     max_side: int = 8
 
+    def set_max_numel(self, value: int) -> None:
+        """--max-numel, checked: 1..MAX_NUMEL."""
+        if not 1 <= value <= MAX_NUMEL:
+            raise ValueError(
+                f"--max-numel {value} is outside 1..{MAX_NUMEL}: distinct values of more entries "
+                f"span more than 2**30 in bfloat16, where channel norms overflow and tie")
+        self.max_numel = value
+
 
 limits = Limits()
 
 FLOAT_DTYPES = capabilities.FLOAT_DTYPES
-# Magnitudes 1..n are exact in every float dtype up to 256 (bfloat16 has 8 significant bits).
-_EXACT_INTS = 256
+# The largest --max-numel: DISTINCT values of that many entries stay within 2**30 in bfloat16
+# (128 values per binade past the 256 exact integers), so norms and products stay finite.
+MAX_NUMEL = 4096
 
 
 def dtypes(device: torch.device | str | None = None) -> st.SearchStrategy[torch.dtype]:
@@ -51,7 +60,7 @@ def shapes(
     min_dims: int = 1, max_dims: int = 5, min_side: int = 1,
 ) -> st.SearchStrategy[tuple[int, ...]]:
     """Shapes whose element count stays within the limits; size-1 dims included."""
-    cap = min(limits.max_numel, _EXACT_INTS)
+    cap = limits.max_numel
     return st.lists(
         st.integers(min_side, limits.max_side), min_size=min_dims, max_size=max_dims
     ).map(tuple).filter(lambda s: math.prod(s) <= cap)
@@ -99,10 +108,13 @@ def make_jointly_distinct(draw: Callable[..., Any], params: Sequence[torch.Tenso
 
 
 @st.composite
-def score_values(draw: st.DrawFn, shape: tuple[int, ...], mode: str = DISTINCT) -> list[float]:
+def score_values(draw: st.DrawFn, shape: tuple[int, ...], mode: str = DISTINCT,
+                 dtype: torch.dtype = torch.bfloat16) -> list[float]:
+    """Values for a tensor of `shape`; DISTINCT ones are distinct in `dtype` (by default the
+    coarsest float dtype, so in every one)."""
     n = math.prod(shape)
     if mode == DISTINCT:
-        return draw(distinct_values(n))
+        return draw(distinct_values(n, dtype))
     pool = [0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5]
     if mode == SPECIAL:
         pool += [math.nan, math.inf, -math.inf]
@@ -130,7 +142,7 @@ def score_tensors(
     draw: st.DrawFn, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device,
     mode: str = DISTINCT, layouts: tuple[str, ...] = ("contiguous",),
 ) -> torch.Tensor:
-    values = draw(score_values(shape, mode))
+    values = draw(score_values(shape, mode, dtype))
     t = torch.tensor(values, dtype=torch.float64).reshape(shape).to(device=device, dtype=dtype)
     return with_layout(t, draw(st.sampled_from(layouts)))
 
@@ -175,7 +187,7 @@ def subjects(
         names = [n for n in spec.tensors]
         module, inputs = models.build(kind, sizes, draw(st.integers(0, 2**16)), dtype, device)
         names = [n for n in names if getattr(module, n).dim() >= min_dims
-                 and getattr(module, n).numel() <= _EXACT_INTS]
+                 and getattr(module, n).numel() <= limits.max_numel]
         if not names:
             subject = models.holder(draw(shapes(min_dims=max(min_dims, 1))), dtype, device)
         else:
@@ -398,7 +410,7 @@ def global_targets(
     if draw(st.booleans(), label="a second tensor of one module"):
         host = draw(st.sampled_from(chosen))
         others = [n for n, p in host.module.named_parameters(recurse=False)
-                  if n != host.name and p.numel() <= _EXACT_INTS]
+                  if n != host.name and p.numel() <= limits.max_numel]
         if others:
             second = models.Subject(host.module, draw(st.sampled_from(others)), host.inputs,
                                     host.source)

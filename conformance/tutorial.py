@@ -1,9 +1,10 @@
 """The pruning tutorial, replayed against any implementation: `scripts/tutorial --impl IMPL`.
 
-Walks the steps of the PyTorch pruning tutorial (shared/seeds/000_875c83e2f9b6ae83.txt, a Russian
-translation): a LeNet, random and L1 pruning of conv1, its parameters, buffers and hooks, iterative
-pruning and the container's history, state_dict keys, `remove`, pruning by layer type, global
-pruning with per-layer and global sparsity, and the tutorial's own `FooBarPruningMethod`.
+Walks the steps of PyTorch's pruning tutorial ("Pruning Tutorial" in the PyTorch tutorials; this
+project grew from a Russian translation of it, which the repository does not ship): a LeNet, random
+and L1 pruning of conv1, its parameters, buffers and hooks, iterative pruning and the container's
+history, state_dict keys, `remove`, pruning by layer type, global pruning with per-layer and global
+sparsity, and the tutorial's own `FooBarPruningMethod`.
 
 Where the tutorial prints tensors, this prints what they show: names, shapes, dtypes, counts of
 pruned entries and channels, hook types with their tensor names (never memory addresses or hook

@@ -3,6 +3,8 @@ cast to float16 or bfloat16, within one tensor and over the tensors of one globa
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -79,3 +81,30 @@ def test_a_dtype_the_device_lacks_is_never_drawn(monkeypatch):
         assert data.draw(hh.subjects(torch.device("cpu"))).param.dtype != torch.float16
 
     draws()
+
+
+def test_max_numel_above_256_is_honoured_and_values_stay_distinct(monkeypatch):
+    """--max-numel 1000 draws tensors beyond 256 entries (it used to stop there silently), their
+    DISTINCT values distinct in bfloat16."""
+    monkeypatch.setattr(hh.limits, "max_numel", 1000)
+    sizes = []
+
+    @settings(max_examples=60, deadline=None)
+    @given(data=st.data())
+    def draws(data):
+        shape = data.draw(hh.shapes(min_dims=3, max_dims=4))
+        numel = math.prod(shape)
+        assert numel <= 1000
+        sizes.append(numel)
+        values = data.draw(hh.score_values(shape, hh.DISTINCT))
+        assert _distinct_magnitudes(values, torch.bfloat16)
+
+    draws()
+    assert max(sizes) > 256
+
+
+def test_max_numel_beyond_what_the_values_allow_is_refused():
+    with pytest.raises(ValueError, match=r"--max-numel 5000 is outside 1\.\.4096"):
+        hh.Limits().set_max_numel(5000)
+    with pytest.raises(ValueError, match="outside"):
+        hh.Limits().set_max_numel(0)

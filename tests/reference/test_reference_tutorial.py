@@ -1,4 +1,4 @@
-"""The pruning tutorial (shared/seeds/000_875c83e2f9b6ae83.txt) run end to end.
+"""PyTorch's pruning tutorial (conformance/tutorial.py) run end to end.
 
 Parametrized over torch.nn.utils.prune and reference.prune: the same code, unchanged, gives
 what the tutorial shows with both (API-1, CUSTOM-1 and the clauses cited per step).
