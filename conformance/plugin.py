@@ -8,6 +8,7 @@ Hypothesis profiles, nothing else.
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,7 +76,33 @@ def property_id(item: pytest.Item) -> str:
     return f"{relative}::{item.name}"
 
 
+_SEED = "prune_conformance_seed"
+
+
+def _choose_seed(config: pytest.Config) -> None:
+    """A run without --hypothesis-seed under a random profile gets one seed, chosen here and given
+    to Hypothesis as if typed, so that the header can name it and `--hypothesis-seed N` replays
+    the run. An xdist worker takes the controller's (pytest_configure_node)."""
+    if not hasattr(config.option, "hypothesis_seed") or config.option.hypothesis_seed is not None:
+        return
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        config.option.hypothesis_seed = worker.get(_SEED)
+        return
+    profile = config.getoption("hypothesis_profile", None) or "default"
+    if not PROFILES.get(profile, {}).get("derandomize"):
+        config.option.hypothesis_seed = random.SystemRandom().randrange(1, 2**31)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist's controller: every worker gets the run's seed."""
+    node.workerinput[_SEED] = node.config.option.hypothesis_seed
+
+
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis' own plugin reads --hypothesis-seed
 def pytest_configure(config: pytest.Config) -> None:
+    _choose_seed(config)
     config.addinivalue_line("markers", "clause(*ids): the SPEC.md clauses a property checks")
     config.addinivalue_line("markers", "slow: heavy checks, off by default")
     if not config.getoption("hypothesis_profile", None):

@@ -179,3 +179,30 @@ def test_a_sometimes_departure_that_passes_counts_as_passed_in_the_report(tmp_pa
     assert result.returncode == 0, result.stdout
     run = json.loads((tmp_path / "report.json").read_text())
     assert run["summary"]["passed"] > 0 and run["summary"]["unexpected-pass"] == 0
+
+
+PROBE = '''
+import os
+def pytest_collection_finish(session):
+    from hypothesis import core
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with open(os.path.join(os.environ["PROBE_DIR"], worker), "w") as f:
+        f.write(str(core.global_force_seed))
+'''
+
+
+def test_a_run_without_a_seed_gets_one_that_the_header_names_and_every_worker_uses(tmp_path):
+    """Plain pytest under a random profile: one seed, named in the header (it replays the run),
+    in force in every xdist worker; a derandomized profile keeps none."""
+    import re
+
+    (tmp_path / "seed_probe.py").write_text(PROBE)
+    env = {"PYTHONPATH": str(tmp_path), "PROBE_DIR": str(tmp_path)}
+    result = run_kit("-m", "pytest", "--pyargs", "conformance", "--impl", "reference", "-k",
+                     "test_amount.py and int_amount", "-p", "no:cacheprovider", "-p",
+                     "seed_probe", "-n", "2", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    seed = re.search(r"hypothesis profile 'default', seed (\d+)", result.stdout)
+    assert seed, result.stdout
+    seen = {p.read_text() for p in tmp_path.glob("gw*")}
+    assert seen == {seed[1]}, seen
