@@ -235,6 +235,9 @@ def execute(target: Target, seed: int | str, options: RunOptions, *,
     from conformance import report
 
     collector = report.Collector()
+    # SIGTERM (a CI job's timeout) ends the run as Ctrl-C does, and the report of what finished
+    # is still written.
+    signal.signal(signal.SIGTERM, collector.terminate)
     started = time.monotonic()
     args = pytest_args(target, seed, options, junitxml=junitxml, quiet=quiet, colour=colour)
     code = int(pytest.main(args, plugins=[collector]))
@@ -269,18 +272,11 @@ def exit_code(pytest_code: int, run: RunReport, keyword: str | None) -> int:
     return EXIT_OK
 
 
-def _terminate_as_interrupt(signum: int, frame: object) -> None:
-    """SIGTERM (a CI job's timeout) ends the run the way Ctrl-C does: pytest stops, and the report
-    of what finished is still written."""
-    raise KeyboardInterrupt
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     from conformance import report
 
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     target = prepare(resolve_impl(args.impl), args.device, args.profile, args.expected_failures)
     seed = choose_seed(args.profile, args.seed)
     colour = colour_enabled(sys.stdout) and not args.quiet  # quiet output is plain text

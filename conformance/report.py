@@ -208,6 +208,21 @@ class Collector:
     def pytest_configure(self, config: pytest.Config) -> None:
         self._config = config
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._session = session
+
+    def terminate(self, signum: int, frame: object) -> None:
+        """A signal handler. Running the properties in this process, the first signal stops the
+        session after the property that is running (an interrupt raised inside Hypothesis' own
+        code could be taken for that property's failure); a second one interrupts at once. As
+        xdist's controller, which runs no property, it interrupts at once: xdist stops its
+        workers and the run ends as interrupted."""
+        session = getattr(self, "_session", None)
+        distributed = session is not None and session.config.pluginmanager.has_plugin("dsession")
+        if session is None or session.shouldstop or distributed:
+            raise KeyboardInterrupt
+        session.shouldstop = f"stopped by signal {signum}"
+
     def _say_now(self, result: PropertyResult) -> None:
         """One line per unexpected result as it happens: a long run gives its signal early."""
         terminal = (self._config.pluginmanager.get_plugin("terminalreporter")
