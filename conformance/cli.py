@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shlex
 import shutil
 import signal
@@ -145,11 +144,12 @@ def prepare(impl_spec: str, device: str = "cpu", profile: str = "default",
 def choose_seed(profile: str, given: int | None) -> int | str:
     """The seed every run has, so that its report can replay it: the given one, "derandomized"
     for a derandomized profile, else a fresh random one."""
-    from conformance.plugin import PROFILES
+    from conformance.plugin import fresh_seed
 
-    if PROFILES[profile].get("derandomize"):
+    seed = fresh_seed(profile)
+    if seed is None:
         return "derandomized"
-    return given if given is not None else random.SystemRandom().randrange(1, 2**31)
+    return given if given is not None else seed
 
 
 # --- run ------------------------------------------------------------------------------------

@@ -89,9 +89,16 @@ def _choose_seed(config: pytest.Config) -> None:
     if worker is not None:
         config.option.hypothesis_seed = worker.get(_SEED)
         return
-    profile = config.getoption("hypothesis_profile", None) or "default"
-    if not PROFILES.get(profile, {}).get("derandomize"):
-        config.option.hypothesis_seed = random.SystemRandom().randrange(1, 2**31)
+    config.option.hypothesis_seed = fresh_seed(
+        config.getoption("hypothesis_profile", None) or "default")
+
+
+def fresh_seed(profile: str) -> int | None:
+    """A new Hypothesis seed for a run under `profile`; None where the profile is derandomized.
+    The plugin and the CLI draw every run's seed here."""
+    if PROFILES.get(profile, {}).get("derandomize"):
+        return None
+    return random.SystemRandom().randrange(1, 2**31)
 
 
 @pytest.hookimpl(optionalhook=True)
