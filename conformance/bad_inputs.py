@@ -13,13 +13,16 @@ a change made by the call.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import torch
 from hypothesis import strategies as st
 from torch import nn
+from torch.nn.modules.module import register_module_buffer_registration_hook
 
 from conformance import checks as ck
 from conformance import models
@@ -280,6 +283,59 @@ def _failing_method_entry(where: str) -> BadCall:
                    fresh_only=where == "apply_mask", build=build)
 
 
+class UserHookError(Exception):
+    """What a user's registration hook raises in `_failing_rewiring`: it must propagate as is."""
+
+
+@contextmanager
+def _buffer_registration_fails(module: nn.Module, buffer: str) -> Iterator[list[str]]:
+    """A global buffer registration hook that raises when `module` registers `buffer`; yields
+    the names it refused, so that a call that never registered it can be told apart."""
+    refused: list[str] = []
+
+    def hook(owner: nn.Module, name: str, tensor: object) -> None:
+        if owner is module and name == buffer:
+            refused.append(name)
+            raise UserHookError(f"a user's buffer registration hook refused {name}")
+
+    handle = register_module_buffer_registration_hook(hook)
+    try:
+        yield refused
+    finally:
+        handle.remove()
+
+
+def _with_failing_rewiring(invocation: Invocation, index: int, name: str) -> Invocation:
+    """`invocation` made while the registration of `<name>_mask` on its module `index` raises:
+    the rewiring fails after every check passed (ATOMIC-3), in the last module of a global call
+    after the others were rewired."""
+    module, buffer = invocation.modules[index], f"{name}_mask"
+
+    def run(prune: Any) -> Any:
+        with _buffer_registration_fails(module, buffer) as refused:
+            result = invocation.run(prune)
+        if not refused:
+            pytest.skip(f"{invocation.source} registered no {buffer} through torch's buffer "
+                        "registration hooks, so a failing rewiring cannot be staged")
+        return result
+
+    source = (f"# while a registration hook raises for m{index}.{buffer}\n"
+              f"{invocation.source}")
+    return Invocation(run, source, invocation.names, invocation.modules)
+
+
+def _failing_rewiring_entry() -> BadCall:
+    """A valid call whose rewiring fails in a user's buffer registration hook."""
+
+    def build(draw: st.DrawFn, subjects: list[models.Subject], m: Method) -> Invocation:
+        subject = subjects[0]
+        return _with_failing_rewiring(_single(subject, _valid_call(draw, subject, m)), 0,
+                                      subject.name)
+
+    return BadCall("registration-hook-raises", UserHookError, "ATOMIC-3",
+                   tuple(METHODS.values()), build)
+
+
 # --- global_unstructured ----------------------------------------------------------------------
 
 GLOBAL_METHODS = ("L1Unstructured", "RandomUnstructured")
@@ -410,6 +466,14 @@ def _global_malformed(kind: str) -> BadCall:
     return _global_entry(kind, TypeError, "GLOBAL-8", make)
 
 
+def _global_failing_rewiring() -> BadCall:
+    def make(draw, subjects, pairs, method_name, kwargs) -> Invocation:
+        invocation = _global_invocation(subjects, pairs, method_name, kwargs)
+        return _with_failing_rewiring(invocation, len(subjects) - 1, subjects[-1].name)
+
+    return _global_entry("registration-hook-raises", UserHookError, "ATOMIC-3", make)
+
+
 def _global_structured_method() -> BadCall:
     def make(draw, subjects, pairs, method_name, kwargs) -> Invocation:
         structured = draw(st.sampled_from(["LnStructured", "RandomStructured"]), label="method")
@@ -441,6 +505,7 @@ BAD_CALLS: tuple[BadCall, ...] = (
     _remove_entry(),
     _failing_method_entry("compute_mask"),
     _failing_method_entry("apply_mask"),
+    _failing_rewiring_entry(),
     *(_global_amount(bad) for bad in hh.bad_amounts(units=0)),
     _global_bad_pair("missing"),
     _global_bad_pair("none"),
@@ -451,6 +516,7 @@ BAD_CALLS: tuple[BadCall, ...] = (
     _global_malformed("not-iterable"),
     _global_malformed("malformed-pair"),
     _global_structured_method(),
+    _global_failing_rewiring(),
 )
 
 

@@ -47,12 +47,14 @@ def tie_tolerance(dtype: torch.dtype) -> float:
 @dataclass(frozen=True)
 class Config:
     """Where a program runs: device, memory layout of the parameter and of the call's tensors
-    (`scores_layout`, default: the parameter's layout) and the CPU thread count (None: as is)."""
+    (`scores_layout`, default: the parameter's layout), the CPU thread count (None: as is) and
+    the default device in force during the calls (None: as is; DEVICE-9)."""
 
     device: torch.device | str = CPU
     layout: str = "contiguous"
     threads: int | None = None
     scores_layout: str | None = None
+    default_device: torch.device | str | None = None
 
     def __str__(self) -> str:
         parts = [str(torch.device(self.device)), self.layout]
@@ -60,6 +62,8 @@ class Config:
             parts.append(f"scores {self.scores_layout}")
         if self.threads is not None:
             parts.append(f"{self.threads} threads")
+        if self.default_device is not None:
+            parts.append(f"default device {torch.device(self.default_device)}")
         return "/".join(parts)
 
     def place(self, t: torch.Tensor) -> torch.Tensor:
@@ -138,6 +142,15 @@ class Trace:
         lines = [f"m{i} = {s.source}  # pruning {s.name!r}, {s.param.dtype}"
                  for i, s in enumerate(self.subjects)]
         return "\n".join(lines + [r.step.source(self.subjects) for r in self.records])
+
+
+@contextmanager
+def _default_device(device: torch.device | str | None) -> Iterator[None]:
+    if device is None:
+        yield
+        return
+    with torch.device(device):
+        yield
 
 
 @contextmanager
@@ -221,11 +234,12 @@ def run(prune: Any, subjects: Sequence[models.Subject], steps: Sequence[Step],
             seen = {} if step.kind == "remove" else _seen_scores(step, copies, given)
             before = _masks(copies)
             try:
-                if step.seed is not None:
-                    with hh.seeded(step.seed, device):
+                with _default_device(config.default_device):
+                    if step.seed is not None:
+                        with hh.seeded(step.seed, device):
+                            _execute(prune, step, copies, config)
+                    else:
                         _execute(prune, step, copies, config)
-                else:
-                    _execute(prune, step, copies, config)
             except Exception as exc:
                 trace.error, trace.failed_step = exc, index
                 trace.records.append(Record(step, before, before, seen))

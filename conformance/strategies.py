@@ -204,6 +204,17 @@ def subjects(
     return subject
 
 
+def relaid_subjects(device: torch.device, layout: str, dtype: torch.dtype | None = None,
+                    ) -> st.SearchStrategy[models.Subject]:
+    """Contiguous subjects whose tensor `with_layout(..., layout)` really re-lays (size-1 dims can
+    leave a transposed or channels_last tensor contiguous); the caller applies the layout."""
+    if layout == "channels_last":
+        strategy = subjects(device, dtype=dtype, kinds=("Holder", "Conv2d", "Conv3d"), min_dims=4)
+    else:
+        strategy = subjects(device, dtype=dtype, min_dims=2)
+    return strategy.filter(lambda s: not with_layout(s.param.detach(), layout).is_contiguous())
+
+
 def seeds() -> st.SearchStrategy[int]:
     """Seeds for `torch.manual_seed`, drawn by Hypothesis so that a failure replays."""
     return st.integers(0, 2**32 - 1)

@@ -351,6 +351,21 @@ def commit(plan: PruningPlan) -> BasePruningMethod:
     return plan.hook
 
 
+def commit_all(plans: list[PruningPlan]) -> None:
+    """Commit every plan or none: a failing commit (a user's hook or `apply_mask`) restores the
+    modules committed before it too, newest first (ATOMIC-3)."""
+    done: list[_Undo] = []
+    try:
+        for plan in plans:
+            undo = _Undo(plan.module, plan.name, plan.hook)
+            commit(plan)
+            done.append(undo)
+    except BaseException:
+        for undo in reversed(done):
+            undo.restore()
+        raise
+
+
 class _Undo:
     """What `commit` may change on a module, recorded so that a failed commit is undone."""
 

@@ -18,7 +18,7 @@ from reference.base import (
     PruningContainer,
     checked_scores,
     combine_masks,
-    commit,
+    commit_all,
     find_hook,
     parameter_to_prune,
     plan_pruning,
@@ -143,7 +143,7 @@ def global_unstructured(
     computed before the first module changes.
 
     Spec: GLOBAL-1, GLOBAL-2, GLOBAL-3, GLOBAL-4, GLOBAL-5, GLOBAL-6, GLOBAL-7, GLOBAL-8, ATOMIC-2,
-    DEVICE-6.
+    ATOMIC-3, DEVICE-6.
     """
     pairs = _collect_pairs(parameters)
     if importance_scores is None:
@@ -174,8 +174,7 @@ def global_unstructured(
         plan_pruning(CustomFromMask(mask), module, name)
         for (module, name), mask in zip(pairs, new_masks, strict=True)
     ]
-    for plan in plans:
-        commit(plan)
+    commit_all(plans)
 
 
 def _global_masks(

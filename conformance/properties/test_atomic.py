@@ -30,9 +30,11 @@ def _cases(entries: list[bi.BadCall], atomic_clause: str) -> list:
             if not (entry.fresh_only and state == bi.PRUNED)]
 
 
-SINGLE = [b for b in bi.bad_calls(is_global=False) if b.id != "remove-unpruned"]
+REWIRING = bi.bad_calls(clauses=["ATOMIC-3"])
+SINGLE = [b for b in bi.bad_calls(is_global=False)
+          if b.id != "remove-unpruned" and b not in REWIRING]
 REMOVE = [b for b in bi.bad_calls(is_global=False) if b.id == "remove-unpruned"]
-GLOBAL = bi.bad_calls(is_global=True)
+GLOBAL = [b for b in bi.bad_calls(is_global=True) if b not in REWIRING]
 
 
 def _tensor_pruned(prune, subject: models.Subject) -> bool:
@@ -105,3 +107,12 @@ def test_rejected_remove_changes_nothing(prune, device, entry, state, data):
 def test_rejected_global_changes_none_of_its_modules(prune, device, entry, state, data):
     drawn = data.draw(bi.drawn_bad_calls(prune, device, entry, state), label="call")
     _check(prune, device, drawn, "ATOMIC-2")
+
+
+@pytest.mark.clause("ATOMIC-3")
+@pytest.mark.parametrize(("entry", "state"), _cases(REWIRING, "ATOMIC-3"))
+@hh.fewer_examples(10, floor=2)
+@given(data=st.data())
+def test_failed_rewiring_changes_nothing(prune, device, entry, state, data):
+    drawn = data.draw(bi.drawn_bad_calls(prune, device, entry, state), label="call")
+    _check(prune, device, drawn, "ATOMIC-3")

@@ -212,6 +212,65 @@ def test_method_prune_returns_t_times_its_mask(prune, device, case, data):
               "CUSTOM-2", f"{what}\nmust return t * method.compute_mask(...)")
 
 
+# --- CUSTOM-6: the default mask a method receives ------------------------------------------
+
+def _noting_layout(cls: type, seen: list[bool]) -> type:
+    """`cls` noting, in `seen`, whether each default mask its compute_mask gets is contiguous."""
+
+    class Noting(cls):
+        def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+            seen.append(default_mask.is_contiguous())
+            return super().compute_mask(t, default_mask)
+
+    return Noting
+
+
+@pytest.mark.clause("CUSTOM-6")
+@pytest.mark.parametrize("kind", ["unstructured", "structured"])
+@pytest.mark.parametrize("route", ["fresh", "pruned", "method.prune"])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_default_mask_is_contiguous_for_any_layout(prune, device, kind, route, data):
+    """A user's method gets a contiguous default mask whatever the layout of the parameter, so
+    the tutorial's `mask.view(-1)[::2] = 0` works, and prunes what it would on a contiguous copy."""
+    layout = data.draw(st.sampled_from(hh.LAYOUTS[1:]), label="layout")
+    subject = data.draw(hh.relaid_subjects(device, layout), label="subject")
+    module, name, param = subject.module, subject.name, subject.param
+    steps = [f"module = {subject.source}"]
+    if route == "pruned":
+        steps += _earlier(prune, data, subject, 1, 2)
+    param.data = hh.with_layout(param.data, layout)
+    steps.append(f"module.{name if route != 'pruned' else name + '_orig'} laid out {layout}, "
+                 f"contiguous: {param.is_contiguous()}")
+    dim = data.draw(st.integers(-param.dim(), param.dim() - 1), label="dim")
+    seen: list[bool] = []
+    cls = _noting_layout(user_methods(prune.BasePruningMethod)[kind], seen)
+    method_args = (dim,) if kind == "structured" else ()
+    steps.append(f"{user_methods(prune.BasePruningMethod)[kind].__name__}"
+                 f"{method_args!r}".replace(",)", ")") + (
+                     ".prune(t)" if route == "method.prune" else f".apply(module, {name!r})"))
+    what = "\n".join(steps)
+    expected_dim = dim if kind == "structured" else None
+    before = ck.mask_or_ones(module, name)
+    try:
+        if route == "method.prune":
+            result = cls(*method_args).prune(param.detach())
+        else:
+            cls.apply(module, name, *method_args)
+    except RuntimeError as exc:
+        ck.fail("CUSTOM-6", f"{what}\nraised RuntimeError: {exc}")
+    ck.expect(all(seen), "CUSTOM-6", f"{what}\ncompute_mask got a default mask that is not "
+                                     "contiguous")
+    expected = every_other_remaining(before, expected_dim)
+    if route == "method.prune":
+        ck.expect(torch.equal(result.detach().nan_to_num(),
+                              (param.detach() * expected).nan_to_num()), "CUSTOM-6",
+                  f"{what}\nmust return t times the mask of the contiguous copy")
+    else:
+        ck.expect_same_mask(ck.mask_or_ones(module, name), expected, "CUSTOM-6",
+                            f"mask after\n{what}")
+
+
 # --- CUSTOM-3: identity ---------------------------------------------------------------------
 
 @pytest.mark.clause("CUSTOM-3")

@@ -90,7 +90,8 @@ def _draw_global_steps(data: st.DataObject, subjects: list[models.Subject], mode
 
 def _parity_program(data: st.DataObject, device: torch.device, target: str, mode: str,
                     ) -> tuple[list[models.Subject], list[parity.Step]]:
-    """Unpruned CPU subjects and a deterministic program ending with `target`."""
+    """Unpruned CPU subjects and a program ending with `target` (deterministic earlier calls;
+    each step seeded, so that a random `target` replays)."""
     dtype = data.draw(_dtypes(device), label="dtype")
     if target == GLOBAL:
         subjects = [data.draw(hh.subjects(CPU, mode=mode, dtype=dtype), label=f"m{i}")
@@ -118,6 +119,48 @@ def _expect_parity(prune, subjects: list[models.Subject], steps: list[parity.Ste
         note(f"discarded: {exc}")
         reject()
     parity.expect_parity(other, here, clause, **how)
+
+
+# --- DEVICE-9: the default device --------------------------------------------------------------
+
+def _default_device_program(data: st.DataObject, device: torch.device, target: str,
+                            ) -> tuple[list[models.Subject], list[parity.Step]]:
+    """A call of `target` that prunes some units but not all (one that prunes nothing or all
+    need not make a tensor, or read what it made), then perhaps a call of any method and a
+    remove; global: as DEVICE-3's."""
+    if target == GLOBAL:
+        return _parity_program(data, device, target, hh.DISTINCT)
+    method = METHODS[target]
+    subject = data.draw(hh.subjects(CPU, dtype=data.draw(_dtypes(device), label="dtype"),
+                                    min_dims=method.min_dims()), label="m0")
+    call = data.draw(hh.calls(subject, [method]), label="call")
+    if method.takes_amount:
+        units = ck.remaining_units(ck.mask_or_ones(subject.module, subject.name), call.dim)
+        assume(units >= 2)
+        call = Call(method, {**call.kwargs,
+                             "amount": data.draw(st.integers(1, units - 1), label="amount")})
+    steps = [parity.Step.prune(call, seed=data.draw(hh.seeds(), label="seed"))]
+    if data.draw(st.booleans(), label="later call"):
+        fits = [m for m in METHODS.values() if m.applies_to(tuple(subject.param.shape))]
+        later = _later(data, data.draw(hh.calls(subject, fits), label="call"))
+        steps.append(parity.Step.prune(later, seed=data.draw(hh.seeds(), label="seed")))
+    if data.draw(st.booleans(), label="remove"):
+        steps.append(parity.Step.remove())
+    return [subject], steps
+
+
+@pytest.mark.clause("DEVICE-9")
+@pytest.mark.parametrize("target", [*method_ids(list(METHODS.values())), GLOBAL])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_the_default_device_changes_nothing(prune, device, target, data):
+    """The same program on --device with and without another default device in force (meta
+    beside the CPU, so that a tensor made on the default device shows on a CPU-only machine):
+    identical masks, random ones included (same seeds), and outputs."""
+    subjects, steps = _default_device_program(data, device, target)
+    elsewhere = parity.Config(device, default_device=bi.other_device(device))
+    _expect_parity(prune, subjects, steps, (parity.Config(device), elsewhere), "DEVICE-9",
+                   ties="exact")
 
 
 # --- DEVICE-1: where the tensors live ------------------------------------------------------------
@@ -348,17 +391,6 @@ def test_counts_stay_exact_beyond_float32_integers(prune, device, target, data):
 LAYOUTS = ("transposed", "channels_last")
 
 
-def _layout_subjects(device: torch.device, layout: str, dtype: torch.dtype,
-                     ) -> st.SearchStrategy[models.Subject]:
-    if layout == "channels_last":
-        strategy = hh.subjects(device, dtype=dtype, kinds=("Holder", "Conv2d", "Conv3d"),
-                               min_dims=4)
-    else:
-        strategy = hh.subjects(device, dtype=dtype, min_dims=2)
-    # Only subjects whose layout really changes (size-1 dims can leave a tensor contiguous).
-    return strategy.filter(lambda s: not hh.with_layout(s.param.detach(), layout).is_contiguous())
-
-
 def _prunes_something(subject: models.Subject, call: Call) -> Call:
     """The call with an amount that prunes at least one unit: a call that prunes nothing need not
     look at the tensor at all, and would not test its layout."""
@@ -386,7 +418,7 @@ def _layout_cases(entries: list[Method]) -> list:
 def test_layout_gives_the_mask_of_the_contiguous_copy(prune, device, method, layout, data):
     """A transposed or channels_last parameter, importance scores or mask, or both."""
     dtype = data.draw(_dtypes(device), label="dtype")
-    subject = data.draw(_layout_subjects(device, layout, dtype), label="m0")
+    subject = data.draw(hh.relaid_subjects(device, layout, dtype), label="m0")
     argument = _tensor_arg(method)
     where = data.draw(st.sampled_from(["parameter", "scores", "both"] if argument
                                       else ["parameter"]), label="non-contiguous")
@@ -410,7 +442,7 @@ def test_layout_gives_the_mask_of_the_contiguous_copy(prune, device, method, lay
 @given(data=st.data())
 def test_random_methods_prune_exact_counts_on_any_layout(prune, device, method, layout, data):
     dtype = data.draw(_dtypes(device), label="dtype")
-    template = data.draw(_layout_subjects(device, layout, dtype), label="m0")
+    template = data.draw(hh.relaid_subjects(device, layout, dtype), label="m0")
     subject = parity.replicate(template, parity.Config(device, layout))
     call = _prunes_something(subject, data.draw(hh.calls(subject, [method]), label="call"))
     units = ck.remaining_units(torch.ones_like(subject.param), call.dim)

@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
+from conformance import capabilities, models
 from conformance import checks as ck
-from conformance import models
 from conformance import strategies as hh
 from conformance.registry import python_literal
 from conformance.uniformity import TRIALS
@@ -129,6 +129,40 @@ def test_l1_has_one_threshold_across_tensors(prune, device, mode, data):
     _expect_count(run, amount, "GLOBAL-1")
     ck.expect_smallest_pruned(run.scores.abs(), run.candidates, run.pruned, "GLOBAL-2",
                               f"{FLAT_INDEX}{run.source}")
+
+
+@pytest.mark.clause("GLOBAL-2")
+@pytest.mark.parametrize("narrow", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_mixed_dtypes_rank_in_the_promoted_dtype(prune, device, narrow, data):
+    """A wide tensor first, then a narrow one holding each of its magnitudes shrunk by less than
+    half an ulp of the narrow dtype, so that the magnitudes sorted alternate narrow, wide, narrow,
+    ...; an odd k splits a pair, of which the narrow entry must go. Compared in the narrow dtype
+    the pair would tie, and the tie rule would prune the wide tensor's entry first."""
+    wide = data.draw(st.sampled_from([torch.float32, torch.float64]), label="wide dtype")
+    for dtype in (narrow, wide):
+        problem = capabilities.dtype_problem(device, dtype)
+        if problem:
+            pytest.skip(problem)
+    count = data.draw(st.integers(1, 8), label="entries")
+    narrow_values = torch.tensor(data.draw(hh.distinct_values(count, narrow), label="values"),
+                                 dtype=torch.float64).to(narrow)
+    wide_values = (narrow_values.to(torch.float64) * (1 + 2.0**-12)).to(wide)
+    k = 2 * data.draw(st.integers(0, count - 1), label="pairs below the split") + 1
+    subjects = [models.holder_of(values.to(device)) for values in (wide_values, narrow_values)]
+    what = (f"global_unstructured(L1Unstructured, amount={k}) over a {wide} tensor "
+            f"{python_literal(wide_values)} and a {narrow} tensor "
+            f"{python_literal(narrow_values)}")
+    prune.global_unstructured([(s.module, "weight") for s in subjects], prune.L1Unstructured,
+                              amount=k)
+    magnitudes = torch.cat([wide_values.double(), narrow_values.double()]).abs()
+    kept = torch.ones(2 * count)
+    kept[magnitudes.argsort()[:k]] = 0
+    seen = torch.cat([ck.mask_or_ones(s.module, "weight").cpu() for s in subjects])
+    ck.expect_same_mask(seen, kept, "GLOBAL-2",
+                        f"{FLAT_INDEX}the k smallest magnitudes, compared exactly; mask after "
+                        f"{what}")
 
 
 def _reversed_ranks(t: torch.Tensor) -> torch.Tensor:

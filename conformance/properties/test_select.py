@@ -281,6 +281,10 @@ LARGE_CASES = [
                  marks=pytest.mark.clause("GLOBAL-1", "SELECT-3")),
     pytest.param("random_unstructured", "count", id="random_unstructured-count",
                  marks=pytest.mark.clause("SELECT-6")),
+    pytest.param("l1_unstructured", "integers", id="l1_unstructured-integers",
+                 marks=pytest.mark.clause("SELECT-1", "SELECT-5")),
+    pytest.param(GLOBAL, "integers", id="global-integers",
+                 marks=pytest.mark.clause("GLOBAL-2", "SELECT-5")),
 ]
 
 
@@ -296,6 +300,16 @@ def _large_values(data, numel: int, dtype: torch.dtype, label: str, tied: bool |
         return torch.tensor(pool, dtype=torch.float64)[picks].to(dtype)
     binades = torch.randint(-20, 20, (numel,), generator=generator, dtype=torch.float64)
     return (torch.randn(numel, generator=generator, dtype=torch.float64) * 2.0**binades).to(dtype)
+
+
+def _large_integer_scores(data, numel: int) -> torch.Tensor:
+    """`numel` integer scores of distinct magnitudes above 2**30, with seeded signs: neighbours
+    that float32 cannot tell apart, so that only an exact ranking passes (SELECT-5)."""
+    generator = torch.Generator().manual_seed(data.draw(hh.seeds(), label="integer scores seed"))
+    dtype = data.draw(st.sampled_from([torch.int32, torch.int64]), label="integer scores dtype")
+    magnitudes = 2**30 + torch.randperm(numel, generator=generator)
+    signs = torch.randint(0, 2, (numel,), generator=generator) * 2 - 1
+    return (magnitudes * signs).to(dtype)
 
 
 def _large_subjects(data, device: torch.device, target: str, tied: bool | None,
@@ -344,12 +358,17 @@ def test_selection_holds_at_large_sizes(prune, device, target, rule, data):
     candidates = torch.cat(before).ne(0)
     remaining = int(candidates.sum())
     amount = data.draw(st.floats(0.05, 0.95) if ties else hh.amounts(remaining), label="amount")
-    scores = [(ck.original(s.module, s.name) * ck.mask_or_ones(s.module, s.name)).flatten()
-              for s in subjects]
+    own = [(ck.original(s.module, s.name) * ck.mask_or_ones(s.module, s.name)).flatten()
+           for s in subjects]
+    scores = own
     kwargs: dict = {"amount": amount}
-    if target != "random_unstructured" and data.draw(st.booleans(), label="importance scores"):
+    if rule == "integers":
+        numels = [s.param.numel() for s in subjects]
+        scores = list(_large_integer_scores(data, sum(numels)).split(numels))
+    elif target != "random_unstructured" and data.draw(st.booleans(), label="importance scores"):
         scores = [_large_values(data, s.param.numel(), s.param.dtype, "importance scores",
                                 ties or None) for s in subjects]
+    if scores is not own:
         given_scores = [x.reshape(s.param.shape).to(device) for x, s in zip(scores, subjects,
                                                                              strict=True)]
         kwargs["importance_scores"] = (
@@ -368,9 +387,9 @@ def test_selection_holds_at_large_sizes(prune, device, target, rule, data):
     ck.expect_equal(int(pruned.sum()), ck.expected_count(amount, remaining), count_clause,
                     f"entries pruned among the {remaining} remaining by {what}")
     magnitudes = torch.cat([x.detach().flatten().cpu() for x in scores]).abs()
-    if rule == "order":
-        ck.expect_smallest_pruned(magnitudes, candidates, pruned,
-                                  "SELECT-1" if target != GLOBAL else "GLOBAL-2", what)
+    if rule in ("order", "integers"):
+        clause = {"integers": "SELECT-5"}.get(rule, "SELECT-1" if target != GLOBAL else "GLOBAL-2")
+        ck.expect_smallest_pruned(magnitudes, candidates, pruned, clause, what)
     elif rule == "ties":
         chosen = ck.lowest_index_first(magnitudes, candidates, ck.expected_count(amount, remaining))
         ck.expect_same_mask(after, candidates & ~chosen, "SELECT-3",
