@@ -84,6 +84,7 @@ class BadCall:
     max_dims: int = 5  # the subject's tensor has at most this many dims (structured on 0-d/1-d)
     is_global: bool = False
     fresh_only: bool = False  # the call fails on a tensor not yet pruned only
+    pruned_only: bool = False  # the call fails on a tensor already pruned only
 
     @property
     def min_dims(self) -> int:
@@ -281,6 +282,49 @@ def _failing_method_entry(where: str) -> BadCall:
 
     return BadCall(f"user-method-raises-in-{where}", UserMethodError, "ATOMIC-1",
                    fresh_only=where == "apply_mask", build=build)
+
+
+BROKEN_METHOD = "BrokenMethod"
+BROKEN_SHAPE = (2, 3, 5)  # no subject's tensor or remaining entries have this shape
+
+
+def _broken_method_entry(kind: str) -> BadCall:
+    """A user's method that breaks CUSTOM-1's contract (CUSTOM-7): compute_mask returns a list or
+    a tensor of another shape, or, on a pruned tensor (its kind matters once it composes,
+    COMPOSE-2), the method has a PRUNING_TYPE composition does not know, or is structured
+    without a `dim`."""
+    error, names, pruning_type, returns = {
+        "returns-a-list": (TypeError, (BROKEN_METHOD, "list"), "unstructured", "[1.0]"),
+        "returns-another-shape": (ValueError, (BROKEN_METHOD, BROKEN_SHAPE), "unstructured",
+                                  f"torch.ones{BROKEN_SHAPE}"),
+        "unknown-pruning-type": (ValueError, (BROKEN_METHOD, "sideways"), "sideways",
+                                 "default_mask"),
+        "structured-without-dim": (AttributeError, (BROKEN_METHOD, "dim"), "structured",
+                                   "default_mask"),
+    }[kind]
+
+    def compute_mask(self: Any, t: torch.Tensor, default_mask: torch.Tensor) -> object:
+        if kind == "returns-a-list":
+            return [1.0]
+        if kind == "returns-another-shape":
+            return torch.ones(BROKEN_SHAPE, dtype=default_mask.dtype, device=default_mask.device)
+        return default_mask
+
+    def build(draw: st.DrawFn, subjects: list[models.Subject], m: Method) -> Invocation:
+        subject = subjects[0]
+
+        def run(prune: Any) -> Any:
+            broken = type(BROKEN_METHOD, (prune.BasePruningMethod,),
+                          {"PRUNING_TYPE": pruning_type, "compute_mask": compute_mask})
+            return broken.apply(subject.module, subject.name)
+
+        source = (f"class {BROKEN_METHOD}(prune.BasePruningMethod):  # PRUNING_TYPE "
+                  f"{pruning_type!r}, compute_mask returns {returns}\n"
+                  f"{BROKEN_METHOD}.apply(module, {subject.name!r})")
+        return Invocation(run, source, names, (subject.module,))
+
+    composing = kind in ("unknown-pruning-type", "structured-without-dim")
+    return BadCall(f"user-method-{kind}", error, "CUSTOM-7", build=build, pruned_only=composing)
 
 
 class UserHookError(Exception):
@@ -506,6 +550,8 @@ BAD_CALLS: tuple[BadCall, ...] = (
     _failing_method_entry("compute_mask"),
     _failing_method_entry("apply_mask"),
     _failing_rewiring_entry(),
+    *(_broken_method_entry(kind) for kind in ("returns-a-list", "returns-another-shape",
+                                              "unknown-pruning-type", "structured-without-dim")),
     *(_global_amount(bad) for bad in hh.bad_amounts(units=0)),
     _global_bad_pair("missing"),
     _global_bad_pair("none"),
@@ -574,10 +620,22 @@ class Drawn:
         return "\n".join(lines)
 
 
+def fits_state(entry: BadCall, state: str) -> bool:
+    """Whether `entry` is a bad call in `state` (FRESH or PRUNED)."""
+    return not ((entry.fresh_only and state == PRUNED) or (entry.pruned_only and state == FRESH))
+
+
+def first_state(entry: BadCall) -> str:
+    """The state in which `entry` is rejected first: FRESH, or PRUNED for `pruned_only`."""
+    return PRUNED if entry.pruned_only else FRESH
+
+
 @st.composite
 def drawn_bad_calls(draw: st.DrawFn, prune: Any, device: torch.device, entry: BadCall,
-                    state: str = FRESH) -> Drawn:
-    """Subjects for `entry`, pruned by 1-2 earlier valid calls in the PRUNED state, and the call."""
+                    state: str | None = None) -> Drawn:
+    """Subjects for `entry`, pruned by 1-2 earlier valid calls in the PRUNED state, and the call
+    (the state `first_state(entry)` unless given)."""
+    state = state or first_state(entry)
     dtype = draw(hh.dtypes(device), label="dtype")
     count = draw(st.integers(2, 3), label="modules") if entry.is_global else 1
     subjects = [draw(_subject_for(device, entry, dtype), label=f"m{i}") for i in range(count)]

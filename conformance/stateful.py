@@ -738,6 +738,7 @@ class PruneSession(RuleBasedStateMachine):
         ndim = getattr(self.impl.module(index), TARGETS[index][1]).dim()
         fits = [b for b in bi.bad_calls(is_global=False)
                 if b.id not in _OWN_STEPS and b.clause not in self.departures
+                and bi.fits_state(b, bi.PRUNED if self.oracle.pruned(index) else bi.FRESH)
                 and (ndim <= b.max_dims if b.max_dims < 2 else ndim >= b.min_dims)]
         return fits
 

@@ -27,7 +27,7 @@ def _cases(entries: list[bi.BadCall], atomic_clause: str) -> list:
     return [pytest.param(entry, state, id=f"{entry.id}-{state}",
                          marks=pytest.mark.clause(entry.clause, atomic_clause))
             for entry in entries for state in bi.STATES
-            if not (entry.fresh_only and state == bi.PRUNED)]
+            if bi.fits_state(entry, state)]
 
 
 REWIRING = bi.bad_calls(clauses=["ATOMIC-3"])

@@ -17,6 +17,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance import bad_inputs as bi
 from conformance import checks as ck
 from conformance import models
 from conformance import strategies as hh
@@ -269,6 +270,21 @@ def test_default_mask_is_contiguous_for_any_layout(prune, device, kind, route, d
     else:
         ck.expect_same_mask(ck.mask_or_ones(module, name), expected, "CUSTOM-6",
                             f"mask after\n{what}")
+
+
+# --- CUSTOM-7: a user's method that breaks the contract ------------------------------------
+
+@pytest.mark.clause("CUSTOM-7")
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.id)
+                                   for e in bi.bad_calls(clauses=["CUSTOM-7"])])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_broken_user_method_is_rejected(prune, device, entry, data):
+    """The error the clause names, the module unchanged (its messages are ERRORS-4's, the same
+    call on a tensor pruned otherwise ATOMIC-1's)."""
+    drawn = data.draw(bi.drawn_bad_calls(prune, device, entry), label="call")
+    ck.expect_rejected_unchanged(drawn.invocation.modules[0], lambda: drawn.invocation.run(prune),
+                                 entry.error, "CUSTOM-7", repr(drawn), "CUSTOM-7")
 
 
 # --- CUSTOM-3: identity ---------------------------------------------------------------------
