@@ -13,7 +13,7 @@ from _derive import export
 
 AREA, CLAUSE = 'ATOMIC', 'ATOMIC-1'
 FILE = 'base.py'
-OLD = '        undo.restore()\n        raise\n'
-NEW = '        raise\n'
+OLD = '        undo.restore()\n        raise\n    return plan.hook'
+NEW = '        raise\n    return plan.hook'
 
 globals().update(export(__file__, FILE, OLD, NEW))
