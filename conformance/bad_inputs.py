@@ -145,6 +145,30 @@ def _name_entry(entry_id: str, error: type[BaseException], name: str,
     return BadCall(entry_id, error, "ERRORS-1", tuple(METHODS.values()), build)
 
 
+def _not_a_module_entry() -> BadCall:
+    """The module argument is not an nn.Module (a plain object that has the attribute)."""
+
+    def build(draw: st.DrawFn, subjects: list[models.Subject], method: Method) -> Invocation:
+        subject = subjects[0]
+        call = _valid_call(draw, subject, method)
+        impostor = NotAModule(subject.param)
+        return Invocation(lambda prune: call(prune, impostor, subject.name),
+                          call.source(module="NotAModule()", name=subject.name), ("NotAModule",),
+                          (subject.module,))
+
+    return BadCall("module-not-a-module", TypeError, "ERRORS-1", tuple(METHODS.values()), build)
+
+
+class NotAModule:
+    """An object that holds a tensor under the subject's name but is not an nn.Module."""
+
+    def __init__(self, weight: torch.Tensor) -> None:
+        self.weight = weight
+
+    def __repr__(self) -> str:
+        return "NotAModule()"
+
+
 def _register_none(module: nn.Module) -> None:
     # What nn.Linear(bias=False) does for its bias.
     module.register_parameter(NONE_NAME, None)
@@ -540,6 +564,8 @@ BAD_CALLS: tuple[BadCall, ...] = (
     _name_entry("missing-name", AttributeError, MISSING_NAME, lambda module: None),
     _name_entry("none-tensor", TypeError, NONE_NAME, _register_none),
     _name_entry("not-a-tensor", TypeError, NOT_A_TENSOR_NAME, _set_not_a_tensor),
+    _name_entry("name-not-a-str", TypeError, 5, lambda module: None),  # type: ignore[arg-type]
+    _not_a_module_entry(),
     *(_scores_entry(m, kind) for m in _SCORED for kind in ("not_a_tensor", "shape", "device")),
     *(_dim_entry(m, side) for m in _STRUCTURED for side in ("low", "high", "type")),
     *(_low_dims_entry(m) for m in _STRUCTURED),

@@ -449,6 +449,17 @@ def test_container_rejects_a_method_it_cannot_place(prune, device, pruning_type,
                      f"PruningContainer(..., {last!r}).compute_mask(t, ones)")
 
 
+@pytest.mark.clause("COMPOSE-5", "ERRORS-4")
+def test_empty_container_has_no_method_to_apply(prune, device):
+    t = torch.ones(2, 3, device=device)
+    what = "PruningContainer().compute_mask(t, ones)"
+    exc = ck.expect_raises("COMPOSE-5", ValueError,
+                           lambda: prune.PruningContainer().compute_mask(t, torch.ones_like(t)),
+                           what)
+    ck.expect("empty" in str(exc), "ERRORS-4",
+              f"{what}: the message must say that the container is empty, was {str(exc)!r}")
+
+
 NON_METHODS = {
     "object": lambda prune: object(),
     "str": lambda prune: "l1_unstructured",
