@@ -56,3 +56,28 @@ def test_the_report_lists_unexplained_survivors_first_and_equivalent_ones_by_rea
     assert text.count("Equivalent (2): same.") == 1
     assert "  -old\n  +new" in text
     assert "1 detected of 2 = **50.0%**" in text
+
+
+def test_both_scores_are_reported_and_stale_verdicts_named():
+    statuses = {"reference.a.f_1": "killed", "reference.a.f_2": "survived",
+                "reference.a.f_3": "survived", "reference.a.f_4": "killed",
+                "reference.a.f_5": "not checked"}
+    equivalent = {"reference.a.f_2": "same", "reference.a.f_4": "once equivalent, now killed",
+                  "reference.a.f_5": "not run this time", "reference.gone_1": "no longer generated"}
+    summary = summarise(statuses, equivalent)
+    assert summary["score_all"] == 0.5 and summary["score"] == 2 / 3
+    assert summary["stale_equivalent"] == ["reference.a.f_4", "reference.gone_1"]
+    text = markdown([], summary, "a scope", {})
+    assert "2 detected of 4 = **50.0%**" in text and "2 detected of 3 = **66.7%**" in text
+    assert "### Stale equivalence verdicts" in text and "- `reference.gone_1`" in text
+
+
+def test_every_equivalence_verdict_names_a_survivor_of_the_committed_report():
+    """equivalent.txt and docs/mutation.json agree: a mutant killed since, or no longer generated,
+    is not kept as 'equivalent' (the committed report is the last full run's)."""
+    import json
+
+    survivors = set(json.loads((ROOT / "docs" / "mutation.json").read_text())["mutmut"]
+                    ["survivors"])
+    stale = sorted(set(read_equivalent()) - survivors)
+    assert not stale, f"equivalent.txt names mutants that are not survivors: {stale}"
