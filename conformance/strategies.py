@@ -30,11 +30,15 @@ class Limits:
 
     def set_max_numel(self, value: int) -> None:
         """--max-numel, checked: 1..MAX_NUMEL."""
+        self.check_max_numel(value)
+        self.max_numel = value
+
+    @staticmethod
+    def check_max_numel(value: int) -> None:
         if not 1 <= value <= MAX_NUMEL:
             raise ValueError(
                 f"--max-numel {value} is outside 1..{MAX_NUMEL}: distinct values of more entries "
                 f"span more than 2**30 in bfloat16, where channel norms overflow and tie")
-        self.max_numel = value
 
 
 limits = Limits()
