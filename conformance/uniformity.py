@@ -8,9 +8,11 @@ method under the case's explicit seed, against exact binomial bounds (ck.expect_
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import torch
 
 from conformance import checks as ck
@@ -41,9 +43,19 @@ class Uniformity:
         return math.prod(self.shape) if self.dim is None else self.shape[self.dim]
 
 
+def uniformity_params(methods: Iterable[Method], cases: Sequence[Uniformity]) -> list[Any]:
+    """pytest parameters (method, case) of a property that checks every case with each method."""
+    return [pytest.param(m, case, id=f"{m.function}-{case}") for m in methods for case in cases]
+
+
 def expect_uniform_choice(prune: Any, device: torch.device, method: Method, case: Uniformity,
                           clause: str) -> None:
-    """Each remaining unit is pruned with frequency k/n, each k-subset with 1/C(n, k)."""
+    """Each remaining unit is pruned with frequency k/n, each k-subset with 1/C(n, k).
+
+    TRIALS fresh tensors under the explicit seed of the case; exact binomial bounds that a
+    conforming implementation breaks with probability below ck.FALSE_ALARM_PER_CHECK (1e-6 / 16),
+    so below 1e-6 for the whole run with the suite's other statistical checks.
+    """
     kwargs = {"amount": case.amount, **({"dim": case.dim} if case.dim is not None else {})}
     calls = [Call(METHODS[f], kw) for f, kw in case.before] + [Call(method, kwargs)]
     trial = ck.counting_trial(prune, case.shape, calls, device, case.dim)

@@ -20,7 +20,7 @@ from conformance import checks as ck
 from conformance import models
 from conformance import strategies as hh
 from conformance.registry import GLOBAL, Call, Method, method_ids, methods
-from conformance.uniformity import Uniformity, expect_uniform_choice
+from conformance.uniformity import Uniformity, expect_uniform_choice, uniformity_params
 
 # The methods that rank entries by |score| (l1_unstructured), and the random ones.
 SCORED = methods(structured=False, random=False, takes_importance_scores=True)
@@ -245,21 +245,11 @@ UNIFORMITY = [
 ]
 
 
-def _uniformity_cases() -> list:
-    return [pytest.param(m, case, id=f"{m.function}-{case}")
-            for m in RANDOM_UNSTRUCTURED for case in UNIFORMITY]
-
-
 @pytest.mark.clause("SELECT-6")
-@pytest.mark.parametrize(("method", "case"), _uniformity_cases())
+@pytest.mark.parametrize(("method", "case"), uniformity_params(RANDOM_UNSTRUCTURED, UNIFORMITY))
 def test_random_unstructured_chooses_uniformly(prune, device, method, case):
-    """Each remaining entry is pruned with frequency k/n, each k-subset with 1/C(n, k).
-
-    conformance.uniformity.TRIALS fresh tensors under the explicit seed of the case; exact
-    binomial bounds that a conforming implementation breaks with probability below
-    ck.FALSE_ALARM_PER_CHECK (1e-6 / 16), so below 1e-6 for the whole run with the suite's other
-    statistical checks.
-    """
+    """Each remaining entry is pruned with frequency k/n, each k-subset with 1/C(n, k) (trials
+    and bounds: conformance.uniformity.expect_uniform_choice)."""
     expect_uniform_choice(prune, device, method, case, "SELECT-6")
 
 

@@ -30,7 +30,7 @@ from conformance.registry import (
     method_ids,
     methods,
 )
-from conformance.uniformity import Uniformity, expect_uniform_choice
+from conformance.uniformity import Uniformity, expect_uniform_choice, uniformity_params
 
 STRUCTURED = methods(structured=True)
 SCORED = methods(structured=True, random=False)  # ln_structured
@@ -341,21 +341,11 @@ UNIFORMITY = [
 ]
 
 
-def _uniformity_cases() -> list:
-    return [pytest.param(m, case, id=f"{m.function}-{case}")
-            for m in RANDOM for case in UNIFORMITY]
-
-
 @pytest.mark.clause("STRUCT-5")
-@pytest.mark.parametrize(("method", "case"), _uniformity_cases())
+@pytest.mark.parametrize(("method", "case"), uniformity_params(RANDOM, UNIFORMITY))
 def test_random_structured_chooses_channels_uniformly(prune, device, method, case):
-    """Each remaining channel is pruned with frequency k/n, each k-subset with 1/C(n, k).
-
-    conformance.uniformity.TRIALS fresh tensors under the explicit seed of the case; exact
-    binomial bounds that a conforming implementation breaks with probability below
-    ck.FALSE_ALARM_PER_CHECK (1e-6 / 16), so below 1e-6 for the whole run with the suite's other
-    statistical checks.
-    """
+    """Each remaining channel is pruned with frequency k/n, each k-subset with 1/C(n, k) (trials
+    and bounds: conformance.uniformity.expect_uniform_choice)."""
     expect_uniform_choice(prune, device, method, case, "STRUCT-5")
 
 
