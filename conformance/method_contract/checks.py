@@ -407,6 +407,20 @@ def _expect_no_revival(before: torch.Tensor, module: torch.nn.Module, name: str,
               f"(COMPOSE-1):\n{beside_default(before, after, ('before', 'after'))}\n{steps}")
 
 
+def _apply_on_a_pruned_tensor(c: Contract, data: Any, subject: models.Subject, steps: Steps,
+                              when: str = "") -> tuple[Any, Any, torch.Tensor]:
+    """One more `Cls.apply` on a tensor already pruned, held to one pruning hook (HOOK-1):
+    the hook apply returned, the hook registered and the mask before the call."""
+    module, name = subject.module, subject.name
+    before = ck.current_mask(module, name).detach().clone()
+    hook = apply_method(c, data, subject, steps, "COMPOSE-4")
+    hooks = _hooks(c, module, name)
+    ck.expect(len(hooks) == 1, "HOOK-1",
+              f"pruning forward pre-hooks for {name!r}{when}: expected 1, seen {len(hooks)}\n"
+              f"{steps}")
+    return hook, hooks[0], before
+
+
 @apply_check("pruned", "COMPOSE-4",
              "Cls.apply on a tensor already pruned (custom_from_mask): one hook, a "
              "PruningContainer holding [CustomFromMask, Cls], no entry revived",
@@ -418,17 +432,12 @@ def _apply_on_pruned(c: Contract, data: Any) -> None:
     steps.add(f"prune.custom_from_mask(module, {name!r}, mask=mask)  # mask:\n        "
               + "\n        ".join(draw(earlier)))
     c.family.CustomFromMask.apply(module, name, mask=earlier)
-    before = ck.current_mask(module, name).detach().clone()
-    hook = apply_method(c, data, subject, steps, "COMPOSE-4")
-    hooks = _hooks(c, module, name)
-    ck.expect(len(hooks) == 1, "HOOK-1",
-              f"pruning forward pre-hooks for {name!r}: expected 1, seen {len(hooks)}\n"
-              f"{steps}")
-    ck.expect(isinstance(hooks[0], c.family.PruningContainer), "COMPOSE-4",
+    hook, registered, before = _apply_on_a_pruned_tensor(c, data, subject, steps)
+    ck.expect(isinstance(registered, c.family.PruningContainer), "COMPOSE-4",
               f"after the second call the hook must be a PruningContainer, is "
-              f"{type(hooks[0]).__name__}\n{steps}")
+              f"{type(registered).__name__}\n{steps}")
     _expect_history(c, module, name, ["CustomFromMask", c.cls.__name__], steps)
-    ck.expect(hook is hooks[0], "HOOK-3",
+    ck.expect(hook is registered, "HOOK-3",
               f"{c.cls.__name__}.apply must return the hook now registered (the "
               f"container), returned {hook!r}\n{steps}")
     _expect_no_revival(before, module, name, steps, "COMPOSE-1")
@@ -443,27 +452,39 @@ def _apply_repeated(c: Contract, data: Any) -> None:
     apply_method(c, data, subject, steps, "COMPOSE-4")
     container = None
     for call in (2, 3):
-        before = ck.current_mask(module, name).detach().clone()
-        hook = apply_method(c, data, subject, steps, "COMPOSE-4")
-        hooks = _hooks(c, module, name)
-        ck.expect(len(hooks) == 1, "HOOK-1",
-                  f"pruning forward pre-hooks for {name!r} after call {call}: expected 1, "
-                  f"seen {len(hooks)}\n{steps}")
+        hook, registered, before = _apply_on_a_pruned_tensor(c, data, subject, steps,
+                                                              f" after call {call}")
         _expect_history(c, module, name, [c.cls.__name__] * call, steps)
         if container is not None:
-            ck.expect(hooks[0] is container, "COMPOSE-4",
+            ck.expect(registered is container, "COMPOSE-4",
                       f"call {call} must append to the container of call 2, the hook is "
                       f"another object\n{steps}")
-        container = hooks[0]
+        container = registered
         ck.expect(hook is container, "HOOK-3",
                   f"{c.cls.__name__}.apply must return the hook now registered\n{steps}")
         _expect_no_revival(before, module, name, steps, "COMPOSE-1")
 
 
-def _pruned_then_removed(c: Contract, data: Any, clause: str) -> tuple[
-        models.Subject, Steps, torch.Tensor, list[str], torch.Tensor]:
-    """A subject pruned by 1-2 calls of the method, then `remove`d: the subject, the steps, the
-    parameter, the state_dict keys before pruning and orig * mask just before remove."""
+@dataclass
+class Removed:
+    """A subject pruned by 1-2 calls of the method, then `remove`d."""
+
+    subject: models.Subject
+    steps: Steps
+    param: torch.Tensor  # the Parameter, as before pruning
+    keys: list[str]  # the state_dict keys before pruning
+    pruned: torch.Tensor  # orig * mask just before remove
+
+    @property
+    def module(self) -> torch.nn.Module:
+        return self.subject.module
+
+    @property
+    def name(self) -> str:
+        return self.subject.name
+
+
+def _pruned_then_removed(c: Contract, data: Any, clause: str) -> Removed:
     subject, steps = start(c, data)
     module, name, param = subject.module, subject.name, subject.param
     keys = list(module.state_dict())
@@ -480,29 +501,38 @@ def _pruned_then_removed(c: Contract, data: Any, clause: str) -> tuple[
             c.family.remove(module, name)
     except Exception as exc:
         ck.fail(clause, f"remove raised {type(exc).__name__}: {exc}\n{steps}")
-    return subject, steps, param, keys, pruned
+    return Removed(subject, steps, param, keys, pruned)
 
 
-@apply_check("remove", "REMOVE-1",
-             "remove(module, name) after one or two calls puts back the same Parameter, holding "
-             "orig * mask, with its requires_grad", needs=("shape", *CONTAINER))
-def _remove_restores(c: Contract, data: Any) -> None:
-    subject, steps, param, _, pruned = _pruned_then_removed(c, data, "REMOVE-1")
-    module, name = subject.module, subject.name
-    ck.expect(module._parameters.get(name) is param, "REMOVE-1",
+def removed_check(key: str, clause: str, title: str,
+                  ) -> Callable[[Callable[[Contract, Any, Removed], None]], None]:
+    """A check after `remove`: `body(c, data, removed)` (see `_pruned_then_removed`)."""
+    def register(body: Callable[[Contract, Any, Removed], None]) -> None:
+        @apply_check(key, clause, title, needs=("shape", *CONTAINER))
+        def run(c: Contract, data: Any) -> None:
+            body(c, data, _pruned_then_removed(c, data, clause))
+
+    return register
+
+
+@removed_check("remove", "REMOVE-1",
+               "remove(module, name) after one or two calls puts back the same Parameter, "
+               "holding orig * mask, with its requires_grad")
+def _remove_restores(c: Contract, data: Any, removed: Removed) -> None:
+    param, name, steps = removed.param, removed.name, removed.steps
+    ck.expect(removed.module._parameters.get(name) is param, "REMOVE-1",
               f"after remove, {name} must be the original Parameter again\n{steps}")
-    ck.expect(torch.equal(param.detach().nan_to_num(), pruned.nan_to_num()), "REMOVE-1",
+    ck.expect(torch.equal(param.detach().nan_to_num(), removed.pruned.nan_to_num()), "REMOVE-1",
               f"after remove, {name} must hold {name}_orig * {name}_mask\n{steps}")
     ck.expect(param.requires_grad, "REMOVE-1",
               f"after remove, {name} must still require grad\n{steps}")
 
 
-@apply_check("cleanup", "REMOVE-2",
-             "after remove: no name_orig, name_mask or pruning hook; the state_dict keys of the "
-             "unpruned module", needs=("shape", *CONTAINER))
-def _remove_cleans(c: Contract, data: Any) -> None:
-    subject, steps, _, keys, _ = _pruned_then_removed(c, data, "REMOVE-2")
-    module, name = subject.module, subject.name
+@removed_check("cleanup", "REMOVE-2",
+               "after remove: no name_orig, name_mask or pruning hook; the state_dict keys of "
+               "the unpruned module")
+def _remove_cleans(c: Contract, data: Any, removed: Removed) -> None:
+    module, name, steps = removed.module, removed.name, removed.steps
     ck.expect(f"{name}_orig" not in module._parameters
               and f"{name}_mask" not in module._buffers, "REMOVE-2",
               f"after remove, {name}_orig and {name}_mask must be gone\n{steps}")
@@ -510,19 +540,17 @@ def _remove_cleans(c: Contract, data: Any) -> None:
               f"after remove, the pruning hook of {name!r} must be gone\n{steps}")
     seen = list(module.state_dict())
     # As sets: torch re-registers the parameter last, so the order may change.
-    ck.expect(sorted(seen) == sorted(keys), "REMOVE-2",
-              f"state_dict keys after remove: expected {keys} (before pruning), seen "
+    ck.expect(sorted(seen) == sorted(removed.keys), "REMOVE-2",
+              f"state_dict keys after remove: expected {removed.keys} (before pruning), seen "
               f"{seen}\n{steps}")
 
 
-@apply_check("fresh", "REMOVE-4",
-             "Cls.apply after remove starts fresh: a new name_orig/name_mask pair and the method "
-             "alone as the hook", needs=("shape", *CONTAINER))
-def _apply_after_remove(c: Contract, data: Any) -> None:
-    subject, steps, param, _, _ = _pruned_then_removed(c, data, "REMOVE-4")
-    module, name = subject.module, subject.name
-    apply_method(c, data, subject, steps, "REMOVE-4")
-    ck.expect(module._parameters.get(f"{name}_orig") is param, "REMOVE-4",
-              f"{name}_orig must again be the Parameter\n{steps}")
-    _expect_history(c, module, name, [c.cls.__name__], steps, "REMOVE-4")
-
+@removed_check("fresh", "REMOVE-4",
+               "Cls.apply after remove starts fresh: a new name_orig/name_mask pair and the "
+               "method alone as the hook")
+def _apply_after_remove(c: Contract, data: Any, removed: Removed) -> None:
+    apply_method(c, data, removed.subject, removed.steps, "REMOVE-4")
+    orig = removed.module._parameters.get(f"{removed.name}_orig")
+    ck.expect(orig is removed.param, "REMOVE-4",
+              f"{removed.name}_orig must again be the Parameter\n{removed.steps}")
+    _expect_history(c, removed.module, removed.name, [c.cls.__name__], removed.steps, "REMOVE-4")
