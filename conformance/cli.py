@@ -9,8 +9,9 @@
     prune-conformance method module:Class [--kwargs JSON] [--impl IMPL] [--device DEV]
 
 `run` is `pytest --pyargs conformance --impl IMPL` in this process, plus a summary per clause area
-and optional reports (conformance/report.py). IMPL is `torch`, `reference`, a dotted module path or
-a .py file; it may be omitted when $PRUNE_IMPL is set.
+(conformance/terminal.py) and optional reports (conformance/report.py). IMPL is `torch`,
+`reference`, a dotted module path or a .py file; without one, $PRUNE_IMPL, else torch, as for every
+entry point (conformance/config.py, which also follows IMPL to the properties' `prune` fixture).
 
 Exit status: 0 no unexpected result; 1 the implementation departs from SPEC.md (a failure, an error,
 or a known departure that passed); 2 usage error (unknown implementation, a module that fails to
@@ -29,181 +30,59 @@ import signal
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
+
+from conformance import config, impl
+from conformance.config import (
+    EXIT_DEPARTS,
+    EXIT_INTERRUPTED,
+    EXIT_KIT,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    RunConfig,
+    RunOptions,
+    UsageError,
+)
+from conformance.terminal import (
+    Style,
+    colour_enabled,
+    compare_table,
+    labels_for,
+    print_clauses,
+    print_summary,
+)
 
 if TYPE_CHECKING:
-    from conformance.impl import Implementation
-    from conformance.report import PropertyResult, RunReport
+    from conformance.report import RunReport
     from conformance.spec import Clause
 
-PROG = "prune-conformance"
-EXIT_OK, EXIT_DEPARTS, EXIT_USAGE, EXIT_KIT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-class UsageError(Exception):
-    """A mistake in the command line: reported in one line, exit 2."""
+__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "PROG", "RunOptions", "Style", "UsageError",
+           "colour_enabled", "main"]
 
 
 class KitError(Exception):
     """The kit itself cannot do its job: reported in one line, exit 3."""
 
 
-# --- colours ------------------------------------------------------------------------------------
-
-def colour_enabled(stream: IO[str]) -> bool:
-    """Colours only on a terminal, and never when $NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:  # a closed stream
-        return False
-
-
-class Style:
-    CODES: ClassVar[dict[str, str]] = {
-        "red": "31", "green": "32", "yellow": "33", "bold": "1", "dim": "2"}
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-
-    def __call__(self, text: str, *styles: str) -> str:
-        if not self.enabled or not styles:
-            return text
-        codes = ";".join(self.CODES[s] for s in styles if s)
-        if not codes:
-            return text
-        return f"\033[{codes}m{text}\033[0m"
-
-    def cell(self, text: str, width: int) -> str:
-        """A table cell padded to `width`, coloured by what it says."""
-        colour = {"FAIL": "red", "XPASS": "red", "expected": "yellow", "pass": "green"}.get(text)
-        padded = f"{text:<{width}}"
-        return self(padded, colour) if colour else padded
-
-
-# --- validation before pytest starts --------------------------------------------------------
-
-@dataclass
-class Target:
-    """An implementation checked to load, with the run's device, profile and known departures."""
-
-    spec: str
-    implementation: Implementation | None
-    device: str
-    device_problem: str | None
-    profile: str
-    expected_option: str | None
-    expected_file: str | None
-
-
-def resolve_impl(given: str | None) -> str:
-    from conformance import impl
-
-    chosen = given or os.environ.get(impl.ENV_VAR)
-    if not chosen:
-        raise UsageError(f"no implementation: give IMPL (torch, reference, a dotted module or a "
-                         f".py file) or set ${impl.ENV_VAR}")
-    return chosen
-
-
-def prepare(impl_spec: str, device: str = "cpu", profile: str = "default",
-            expected_option: str | None = None) -> Target:
-    """Check everything the user named, so that a mistake is one line and no pytest run."""
-    from conformance import expected, impl, plugin
-
-    if profile not in plugin.PROFILES:
-        raise UsageError(f"unknown profile {profile!r} (profiles: {', '.join(plugin.PROFILES)})")
-    try:
-        implementation = impl.load(impl_spec)
-    except impl.ImplementationError as exc:
-        raise UsageError(str(exc)) from None
-    import torch
-
-    try:
-        torch_device = torch.device(device)
-    except RuntimeError as exc:
-        raise UsageError(f"bad --device {device!r}: {exc}") from None
-    try:
-        expected_files, entries = expected.load(expected_option, impl_spec)
-        expected.in_force(entries, torch_device.type, torch.__version__)
-    except expected.ExpectedFailuresError as exc:
-        raise UsageError(str(exc)) from None
-    return Target(impl_spec, implementation, str(torch_device),
-                  plugin.device_problem(torch_device), profile, expected_option,
-                  expected.describe(expected_files))
-
-
-def choose_seed(profile: str, given: int | None) -> int | str:
-    """The seed every run has, so that its report can replay it: the given one, "derandomized"
-    for a derandomized profile, else a fresh random one."""
-    from conformance.plugin import fresh_seed
-
-    seed = fresh_seed(profile)
-    if seed is None:
-        return "derandomized"
-    return given if given is not None else seed
-
-
 # --- run ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class RunOptions:
-    """What a run selects and how it reports, shared by run and compare and forwarded by
-    gpu-check and release-check: one place that knows each option's words."""
-
-    workers: str | None = None
-    keyword: str | None = None
-    slow: bool = False
-    max_numel: int | None = None
-    shrink_budget: float | None = None  # seconds of shrinking per worker; None: the profile's
-    maxfail: int | None = None
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> RunOptions:
-        return cls(**{name: getattr(args, name) for name in cls.__dataclass_fields__
-                      if hasattr(args, name)})
-
-    def words(self) -> list[str]:
-        """As `prune-conformance` words, for a command line that repeats or forwards a run."""
-        words = ["-n", self.workers] if self.workers is not None else []
-        words += ["-k", self.keyword] if self.keyword else []
-        words += ["--slow"] if self.slow else []
-        words += ["--max-numel", str(self.max_numel)] if self.max_numel is not None else []
-        words += ["--shrink-budget", f"{self.shrink_budget:g}"] if (
-            self.shrink_budget is not None) else []
-        return words + (["--maxfail", str(self.maxfail)] if self.maxfail is not None else [])
-
-    def pytest_words(self) -> list[str]:
-        words = ["-n", self.workers] if self.workers is not None else []
-        words += ["-k", self.keyword] if self.keyword else []
-        # the plugin deselects `slow` properties unless -m selects by marker
-        words += ["-m", "slow or not slow"] if self.slow else []
-        words += [f"--max-numel={self.max_numel}"] if self.max_numel is not None else []
-        words += [f"--shrink-budget={self.shrink_budget:g}"] if (
-            self.shrink_budget is not None) else []
-        return words + ([f"--maxfail={self.maxfail}"] if self.maxfail is not None else [])
-
-
-def pytest_args(target: Target, seed: int | str, options: RunOptions, *,
+def pytest_args(run_config: RunConfig, options: RunOptions, *,
                 junitxml: str | None, quiet: bool, colour: bool) -> list[str]:
-    args = ["--pyargs", "conformance", "--impl", target.spec, "--device", target.device,
-            "--hypothesis-profile", target.profile,
+    """pytest's words for the run, which xdist workers build their own RunConfig from."""
+    args = ["--pyargs", "conformance", "--impl", run_config.spec,
+            "--device", str(run_config.device), "--hypothesis-profile", run_config.profile,
             # The worker half of the report machinery: xdist workers load it from this line.
             "-p", "conformance.report", "-p", "no:cacheprovider",
             # This process imported the kit and Hypothesis before pytest could rewrite them.
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    if isinstance(seed, int):
-        args.append(f"--hypothesis-seed={seed}")
-    if target.expected_option is not None:
-        args += ["--expected-failures", target.expected_option]
+    if isinstance(run_config.seed, int):
+        args.append(f"--hypothesis-seed={run_config.seed}")
+    if run_config.expected_option is not None:
+        args += ["--expected-failures", run_config.expected_option]
     args += options.pytest_words()
     if junitxml:
         args.append(f"--junitxml={junitxml}")
@@ -214,19 +93,20 @@ def pytest_args(target: Target, seed: int | str, options: RunOptions, *,
     return args
 
 
-def run_command_line(target: Target, seed: int | str, options: RunOptions) -> str:
-    """The `prune-conformance run` line that repeats this run (with its seed made explicit)."""
-    words = [PROG, "run", target.spec, "--device", target.device, "--profile", target.profile]
-    if isinstance(seed, int):
-        words += ["--seed", str(seed)]
-    if target.expected_option is not None:
-        words += ["--expected-failures", target.expected_option]
-    return shlex.join(words + options.words())
+def run_words(run_config: RunConfig, options: RunOptions) -> list[str]:
+    """`prune-conformance run` and its words, the seed made explicit: the line that repeats the
+    run, and the command compare starts for each implementation."""
+    words = [PROG, "run", run_config.spec, "--device", str(run_config.device),
+             "--profile", run_config.profile]
+    if isinstance(run_config.seed, int):
+        words += ["--seed", str(run_config.seed)]
+    if run_config.expected_option is not None:
+        words += ["--expected-failures", run_config.expected_option]
+    return words + options.words()
 
 
-def execute(target: Target, seed: int | str, options: RunOptions, *,
-            junitxml: str | None = None, quiet: bool = False,
-            colour: bool = False) -> tuple[int, RunReport]:
+def execute(run_config: RunConfig, options: RunOptions, *, junitxml: str | None = None,
+            quiet: bool = False, colour: bool = False) -> tuple[int, RunReport]:
     """Run the suite in this process; (pytest's exit code, report.RunReport)."""
     import pytest
     import torch
@@ -239,17 +119,17 @@ def execute(target: Target, seed: int | str, options: RunOptions, *,
     # is still written.
     signal.signal(signal.SIGTERM, collector.terminate)
     started = time.monotonic()
-    args = pytest_args(target, seed, options, junitxml=junitxml, quiet=quiet, colour=colour)
-    code = int(pytest.main(args, plugins=[collector]))
+    args = pytest_args(run_config, options, junitxml=junitxml, quiet=quiet, colour=colour)
+    code = int(pytest.main(args, plugins=[collector, config.Handed(run_config)]))
     sys.stdout.flush()
-    implementation = target.implementation
+    implementation = run_config.implementation
     run = report.RunReport(
-        implementation={"spec": target.spec, "name": implementation.name,
+        implementation={"spec": run_config.spec, "name": implementation.name,
                         "version": implementation.version, "file": implementation.file},
-        torch=torch.__version__, device=target.device, profile=target.profile, seed=seed,
-        expected_failures=target.expected_file,
-        command=run_command_line(target, seed, options),
-        device_problem=target.device_problem, kit_version=conformance.__version__,
+        torch=torch.__version__, device=str(run_config.device), profile=run_config.profile,
+        seed=run_config.seed, expected_failures=run_config.expected_sources,
+        command=shlex.join(run_words(run_config, options)),
+        device_problem=run_config.device_problem, kit_version=conformance.__version__,
         duration=round(time.monotonic() - started, 3), collect_errors=collector.collect_errors,
         warnings=collector.warnings,
         properties=list(collector.results.values()))
@@ -272,19 +152,26 @@ def exit_code(pytest_code: int, run: RunReport, keyword: str | None) -> int:
     return EXIT_OK
 
 
+def configure(args: argparse.Namespace, impl_spec: str | None, seed: int | str | None,
+              expected_option: str | None = None) -> RunConfig:
+    """The RunConfig of `run` or of one implementation of `compare`, from the command line."""
+    return config.build(impl_spec, device=args.device, profile=args.profile, seed=seed,
+                        max_numel=args.max_numel, shrink_budget=args.shrink_budget,
+                        expected_option=expected_option)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     from conformance import report
 
-    target = prepare(resolve_impl(args.impl), args.device, args.profile, args.expected_failures)
-    seed = choose_seed(args.profile, args.seed)
+    run_config = configure(args, args.impl, args.seed, args.expected_failures)
     colour = colour_enabled(sys.stdout) and not args.quiet  # quiet output is plain text
     out_dir = Path(args.report) if args.report else None
     junitxml = args.junitxml or (str(out_dir / "junit.xml") if out_dir else None)
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
-    code, run = execute(target, seed, RunOptions.from_args(args), junitxml=junitxml,
+    code, run = execute(run_config, RunOptions.from_args(args), junitxml=junitxml,
                         quiet=args.quiet, colour=colour)
     if code == pytest.ExitCode.USAGE_ERROR:  # pytest said why on stderr (e.g. a bad -k)
         return EXIT_USAGE
@@ -303,135 +190,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run.exit_code
 
 
-def print_summary(run: RunReport, style: Style, out: IO[str]) -> None:
-    """The per-area table, the unexpected results with their replay lines, skips, the verdict."""
-    from conformance import report
-
-    impl = run.implementation
-    print(file=out)
-    print(style(f"{PROG}: {impl['spec']} ({impl['version']}, {impl['file']})", "bold"), file=out)
-    print(f"  torch {run.torch}, device {run.device}, profile {run.profile}, seed {run.seed}, "
-          f"expected failures {run.expected_failures or 'none'}", file=out)
-    areas = run.by_area()
-    if areas:
-        width = max(len("total"), *(len(a) for a in areas))
-        header = f"{'area':<{width}}" + "".join(f"{c:>10}" for c in report.SUMMARY_COLUMNS)
-        print(style(header, "bold"), file=out)
-        rows = [*areas.items(), ("total", report.summary_row(run.counts()))]
-        for name, row in rows:
-            cells = "".join(_count(row[c], c, style) for c in report.SUMMARY_COLUMNS)
-            print(f"{name:<{width}}{cells}", file=out)
-    unexpected = run.unexpected
-    if unexpected:
-        _print_unexpected(run, style, out)
-    skipped = Counter(r.reason for r in run.properties if r.outcome == "skipped")
-    if run.device_problem and run.device_problem in skipped:
-        print(style(f"{run.device_problem}: {skipped.pop(run.device_problem)} properties that "
-                    f"need the device were skipped", "yellow"), file=out)
-    for reason, count in skipped.most_common(5):
-        print(f"skipped {count}: {reason}", file=out)
-    for warning in run.warnings:
-        print(style(f"warning: {warning}", "yellow"), file=out)
-    verdict = report.verdict(run)
-    colour = "red" if run.exit_code else "green" if verdict.startswith("conforms") else "yellow"
-    print(style(f"result: {verdict}", "bold", colour), file=out)
-    out.flush()
-
-
-def _by_clause(results: Sequence[PropertyResult]) -> list[tuple[str, list[PropertyResult]]]:
-    """Results grouped by the clause they break, the rarest first: one new defect among many
-    known departures stands at the top."""
-    from conformance import report
-
-    groups: dict[str, list[PropertyResult]] = {}
-    for result in results:
-        groups.setdefault(report.blamed_clauses(result) or "no clause", []).append(result)
-    return sorted(groups.items(), key=lambda item: (len(item[1]), item[0]))
-
-
-def torch_explains(run: RunReport) -> set[str]:
-    """Ids of the run's unexpected results that torch's shipped list explains (in force for the
-    run's device and torch), for an implementation that is not torch: a wrapper or fork of torch
-    sees its own defects apart from the departures it inherits."""
-    import torch
-
-    from conformance import expected
-
-    if run.implementation["spec"] == "torch" or run.expected_failures:
-        return set()
-    _, entries = expected.load(None, "torch")
-    listed = expected.in_force(entries, torch.device(run.device).type, run.torch)
-    return {r.id for r in run.unexpected if r.outcome == "failed"
-            and expected.lookup(listed, r.id) is not None}
-
-
-def _print_unexpected(run: RunReport, style: Style, out: IO[str], details: int = 20) -> None:
-    explained = torch_explains(run)
-    own = [r for r in run.unexpected if r.id not in explained]
-    inherited = [r for r in run.unexpected if r.id in explained]
-    print(style(f"unexpected results: {len(run.unexpected)}, by clause, the rarest first"
-                + (f"; {len(own)} not among torch's known departures" if inherited else ""),
-                "bold", "red"), file=out)
-    shown = 0
-    for clause, results in _by_clause(own):
-        print(style(f"  {clause} ({len(results)})", "bold"), file=out)
-        for result in results:
-            if shown == details:
-                break
-            shown += 1
-            label = "FAILED" if result.outcome == "failed" else "XPASS "
-            text = result.message or result.reason
-            first = text.splitlines()[0] if text else ""
-            print(f"    {style(label, 'red')} {result.id}", file=out)
-            if first:
-                print(f"           {first[:200]}", file=out)
-            print(style(f"           replay: {result.command}", "dim"), file=out)
-    if len(own) > shown:
-        print(f"  ... {len(own) - shown} more in the report", file=out)
-    if inherited:
-        tally = ", ".join(f"{clause} {len(rs)}" for clause, rs in _by_clause(inherited))
-        print(style(f"  also torch's known departures ({len(inherited)}; "
-                    f"--expected-failures torch inherits them): {tally}", "yellow"), file=out)
-    unshrunk = sum(1 for r in run.unexpected if r.outcome == "failed" and not r.shrunk)
-    if unshrunk:
-        print(f"  {unshrunk} failures are shown as first found, not shrunk: the run's shrink "
-              "budget was spent (--shrink-budget)", file=out)
-
-
-def _count(value: int, column: str, style: Style) -> str:
-    text = f"{value:>10}"
-    if not value:
-        return text
-    return style(text, {"failed": "red", "expected": "yellow", "passed": "green",
-                        "skipped": "yellow"}[column])
-
-
 # --- compare --------------------------------------------------------------------------------
 
-def labels_for(specs: Sequence[str]) -> list[str]:
-    """Short unique column names: aliases and modules as given, files by their stem."""
-    labels: list[str] = []
-    for spec in specs:
-        label = Path(spec).stem if spec.endswith(".py") or "/" in spec or os.sep in spec else spec
-        base, n = label, 2
-        while label in labels:
-            label, n = f"{base}-{n}", n + 1
-        labels.append(label)
-    return labels
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
-    targets = [prepare(s, args.device, args.profile) for s in args.impls]
     # One seed for all: every implementation sees the same cases.
-    seed = choose_seed(args.profile, args.seed)
+    seed = config.choose_seed(args.profile, args.seed)
+    run_configs = [configure(args, spec, seed) for spec in args.impls]
     labels = labels_for(args.impls)
     style = Style(colour_enabled(sys.stdout) and not args.quiet)
     with tempfile.TemporaryDirectory(prefix="prune-compare-") as scratch:
         base = Path(args.report) if args.report else Path(scratch)
         runs = []
-        for label, target in zip(labels, targets, strict=True):
+        for label, run_config in zip(labels, run_configs, strict=True):
             print(style(f"==== {label} ====", "bold"), flush=True)
-            runs.append(_run_child(target, seed, base / label, args))
+            runs.append(_run_child(run_config, base / label, args))
     table = compare_table(labels, runs, style, only_differing=not args.all)
     print(file=sys.stdout)
     print(table)
@@ -451,17 +223,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_child(target: Target, seed: int | str, out_dir: Path,
-               args: argparse.Namespace) -> RunReport:
+def _run_child(run_config: RunConfig, out_dir: Path, args: argparse.Namespace) -> RunReport:
     """`run` of one implementation in its own process (an implementation may patch others in its
     process), its output passed through; returns its RunReport."""
     from conformance import report
 
-    command = [sys.executable, "-m", "conformance.cli", "run", target.spec, "--device",
-               target.device, "--profile", target.profile, "--report", str(out_dir), "--quiet"]
-    if isinstance(seed, int):
-        command += ["--seed", str(seed)]
-    command += RunOptions.from_args(args).words()
+    command = [sys.executable, "-m", "conformance.cli",
+               *run_words(run_config, RunOptions.from_args(args))[1:],
+               "--report", str(out_dir), "--quiet"]
     env = {**os.environ}
     env.pop("PRUNE_IMPL", None)
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -473,50 +242,11 @@ def _run_child(target: Target, seed: int | str, out_dir: Path,
                 sys.stdout.write(line)
         sys.stdout.flush()
     if child.returncode == EXIT_USAGE:
-        raise UsageError(f"run of {target.spec} failed (see above)")
+        raise UsageError(f"run of {run_config.spec} failed (see above)")
     report_json = out_dir / "report.json"
     if not report_json.is_file():
-        raise KitError(f"run of {target.spec} exited {child.returncode} without a report")
+        raise KitError(f"run of {run_config.spec} exited {child.returncode} without a report")
     return report.RunReport.from_json(json.loads(report_json.read_text(encoding="utf-8")))
-
-
-def compare_table(labels: Sequence[str], runs: Sequence[RunReport], style: Style,
-                  only_differing: bool = False) -> str:
-    """Rows: clauses (id, level); columns: implementations; then the totals per implementation.
-    With `only_differing`, the clauses where the implementations differ, and a count of the rest."""
-    from conformance import report, spec
-
-    cells = [report.clause_cells(run.properties) for run in runs]
-    clauses = spec.clauses()
-    alike = [c for c in clauses if len({column[c] for column in cells}) == 1]
-    if only_differing:
-        clauses = {k: v for k, v in clauses.items() if k not in alike}
-    # Widths from every clause, so that the table keeps its shape whichever rows it shows.
-    id_width = max(len("clause"), *(len(c) for c in spec.clauses()))
-    level_width = max(len(f"{c.level}, {c.word}") for c in spec.clauses().values())
-    widths = [max(len(label), len("expected"), 8) for label in labels]
-    lines = [style(f"{'clause':<{id_width}}  {'level':<{level_width}}  "
-                   + "  ".join(f"{label:<{w}}" for label, w in zip(labels, widths, strict=True)),
-                   "bold")]
-    for clause in clauses.values():
-        row = "  ".join(style.cell(column[clause.id], w)
-                        for column, w in zip(cells, widths, strict=True))
-        lines.append(f"{clause.id:<{id_width}}  {clause.level + ', ' + clause.word:<{level_width}}"
-                     f"  {row}".rstrip())
-    if only_differing:
-        lines.append(f"{len(alike)} clauses alike in every column are not shown "
-                     "(the report's compare.md lists them all)")
-    lines.append("(— : no property of this run cites the clause)")
-    lines.append("")
-    for column in report.SUMMARY_COLUMNS:
-        counts = [report.summary_row(run.counts())[column] for run in runs]
-        lines.append(f"{column:<{id_width + level_width + 2}}  "
-                     + "  ".join(f"{n:<{w}}" for n, w in zip(counts, widths, strict=True)))
-    verdicts = ["DEPARTS" if run.unexpected else "ok" for run in runs]
-    lines.append(f"{'result':<{id_width + level_width + 2}}  " + "  ".join(
-        style(f"{v:<{w}}", "red" if v == "DEPARTS" else "green")
-        for v, w in zip(verdicts, widths, strict=True)))
-    return "\n".join(line.rstrip() for line in lines)
 
 
 # --- spec -----------------------------------------------------------------------------------
@@ -542,7 +272,7 @@ def select_clauses(selectors: Sequence[str]) -> list[Clause]:
 
 
 def cmd_spec(args: argparse.Namespace) -> int:
-    from conformance import inventory, spec
+    from conformance import inventory
 
     clauses = select_clauses(args.selectors)
     try:
@@ -551,60 +281,29 @@ def cmd_spec(args: argparse.Namespace) -> int:
             inventory.collect(("--impl", "torch", "--expected-failures", "none")))
     except RuntimeError as exc:
         raise KitError(str(exc).splitlines()[0]) from None
-    style = Style(colour_enabled(sys.stdout))
-    width = min(shutil.get_terminal_size((100, 20)).columns, 100)
-    titles = spec.area_titles()
-    area = None
-    for clause in clauses:
-        if clause.area != area:
-            area = clause.area
-            heading = f"{area}: {titles[area]}" if area in titles else area
-            print(style(heading, "bold"))
-            print()
-        print(style(clause.id, "bold") + f"  [{clause.level}, {clause.word}]")
-        wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="    ")
-        print(wrap.fill(clause.text))
-        if clause.torch_note:
-            print(wrap.fill(f"torch 2.13: {clause.torch_note}"))
-        properties = checked.get(clause.id, [])
-        if properties:
-            print(f"    checked by: {properties[0]}")
-            for name in properties[1:]:
-                print(f"                {name}")
-        else:
-            print(style("    checked by: — (no property)",
-                        "yellow" if clause.must else "dim"))
-        print()
+    print_clauses(clauses, checked, Style(colour_enabled(sys.stdout)), sys.stdout)
     return EXIT_OK
 
 
 # --- method ---------------------------------------------------------------------------------
 
-def cmd_method(args: argparse.Namespace) -> int:
-    from conformance import impl
-
-    module, _, name = args.target.partition(":")
-    if not module or not name:
-        raise UsageError(f"expected module:Class, got {args.target!r}")
+def _json_object(text: str, option: str) -> dict:
     try:
-        kwargs = json.loads(args.kwargs)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UsageError(f"--kwargs is not JSON: {exc}") from None
-    if not isinstance(kwargs, dict):
-        raise UsageError(f"--kwargs must be a JSON object, got {args.kwargs!r}")
-    impl_spec = impl.resolve(args.impl)
-    try:
-        impl.load(impl_spec)
-    except impl.ImplementationError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        from conformance.method_contract import run_method_check
-    except ModuleNotFoundError as exc:
-        if exc.name != "conformance.method_contract":
-            raise
-        raise KitError("this installation has no method contract check "
-                       "(conformance.method_contract)") from None
-    return int(run_method_check(args.target, kwargs, impl_spec, args.device))
+        raise UsageError(f"{option} is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{option} must be a JSON object, got {text!r}")
+    return value
+
+
+def cmd_method(args: argparse.Namespace) -> int:
+    from conformance.method_contract import run_method_check
+
+    kwargs = _json_object(args.kwargs, "--kwargs")
+    listed = _json_object(args.expected_failures, "--expected-failures")
+    return int(run_method_check(args.target, kwargs, args.impl, args.device,
+                                expected_failures=listed))
 
 
 # --- the command line -----------------------------------------------------------------------
@@ -661,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Run the conformance suite against IMPL (torch, reference, "
                                      "a dotted module path or a .py file).")
     run.add_argument("impl", nargs="?", metavar="IMPL",
-                     help="implementation under test (default: $PRUNE_IMPL)")
+                     help=f"implementation under test (default: ${impl.ENV_VAR}, else "
+                          f"{config.DEFAULT_IMPL})")
     _shared(run)
     run.add_argument("--expected-failures", metavar="FILE|none", default=None,
                      help="known departures (default: the shipped file for torch, none otherwise)")
@@ -699,7 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
     method.add_argument("--kwargs", default="{}", metavar="JSON",
                         help="constructor arguments as a JSON object (default: {})")
     method.add_argument("--impl", default=None,
-                        help="implementation (default: $PRUNE_IMPL, else torch)")
+                        help=f"implementation (default: ${impl.ENV_VAR}, else "
+                             f"{config.DEFAULT_IMPL})")
+    method.add_argument("--expected-failures", default="{}", metavar="JSON",
+                        help='checks known to fail, as a JSON object {"check": "reason"} (the '
+                             'check names are in the error an unknown one gets); a listed check '
+                             'that passes fails the run (default: {})')
     method.add_argument("--device", default="cpu", help="torch device string (default: cpu)")
     method.set_defaults(handler=cmd_method)
     # No abbreviations: `--profil ci` is an error, not a silent `--profile ci`.

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import torch
 
-from conformance.cli import EXIT_USAGE, RunOptions, labels_for
-from conformance.plugin import device_problem
+from conformance.config import EXIT_USAGE, RunOptions, device_problem
+from conformance.terminal import labels_for
 
 DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 

@@ -43,11 +43,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from conformance import spec
+from conformance.impl import UsageError
 
 EXPECTED_DIR = Path(__file__).resolve().parent / "expected"
 
 
-class ExpectedFailuresError(ValueError):
+class ExpectedFailuresError(UsageError, ValueError):
     """The expected-failures file is malformed, or ambiguous for a run (a usage error)."""
 
 

@@ -22,11 +22,13 @@ PUBLIC_NAMES = (
 )
 
 ALIASES = {"torch": "torch.nn.utils.prune", "reference": "reference.prune"}
-ENV_VAR = "PRUNE_IMPL"
+ENV_VAR = "PRUNE_IMPL"  # the implementation when none is given (conformance.config)
 
 
-class ImplementationError(Exception):
-    """The implementation named by the user cannot be loaded (a usage error, exit 2)."""
+class UsageError(Exception):
+    """A mistake in what the user named (an implementation that does not load, a bad device,
+    profile or expected-failures source): one line, exit 2, and no run. The kit's one usage
+    error; the CLI, the plugin and the method check all raise and catch this one."""
 
 
 class MissingName(AssertionError):
@@ -84,41 +86,44 @@ class ImplementationNamespace:
         return f"<implementation {self._impl.name}>"
 
 
-def resolve(spec: str | None) -> str:
-    """The implementation to test: the given spelling, else $PRUNE_IMPL, else torch."""
-    return spec or os.environ.get(ENV_VAR) or "torch"
+def is_file_spec(spec: str) -> bool:
+    """Whether the user named a .py file (a path) rather than an alias or a dotted module."""
+    return spec.endswith(".py") or os.sep in spec or "/" in spec
 
 
 def load(spec: str) -> Implementation:
     """Load `torch`, `reference`, a dotted module path or a path to a .py file."""
-    if spec.endswith(".py") or os.sep in spec or "/" in spec:
-        return Implementation(spec, _load_file(Path(spec)))
-    target = ALIASES.get(spec, spec)
+    return Implementation(spec, load_module(ALIASES.get(spec, spec), "implementation"))
+
+
+def load_module(spec: str, what: str) -> types.ModuleType:
+    """A dotted module, or a .py file run as a module of a name stable across processes; a
+    failure is a UsageError that calls it `what` and says why."""
+    if is_file_spec(spec):
+        return _load_file(Path(spec), what)
     try:
-        module = importlib.import_module(target)
+        return importlib.import_module(spec)
     except ModuleNotFoundError as exc:
-        if exc.name and target.startswith(exc.name):
-            raise ImplementationError(
-                f"unknown implementation {spec!r}: no module named {exc.name!r} "
-                f"(expected torch, reference, a dotted module path or a .py file)"
-            ) from None
-        raise ImplementationError(f"implementation {spec!r} failed to import: {exc!r}") from None
+        if exc.name and spec.startswith(exc.name):
+            forms = "torch, reference, " if what == "implementation" else ""
+            raise UsageError(f"unknown {what} {spec!r}: no module named {exc.name!r} "
+                             f"(expected {forms}a dotted module path or a .py file)") from None
+        raise UsageError(f"{what} {spec!r} failed to import: {exc!r}") from None
     except Exception as exc:
-        raise ImplementationError(f"implementation {spec!r} failed to import: {exc!r}") from None
-    return Implementation(spec, module)
+        raise UsageError(f"{what} {spec!r} failed to import: {exc!r}") from None
 
 
-def _load_file(path: Path) -> types.ModuleType:
+def _load_file(path: Path, what: str) -> types.ModuleType:
     if not path.is_file():
-        raise ImplementationError(f"implementation file {str(path)!r} does not exist")
+        raise UsageError(f"{what} file {str(path)!r} does not exist")
     # A name stable across processes, so that xdist workers agree on pickled class paths.
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
     name = f"prune_impl_{path.stem}_{digest}"
-    if name in sys.modules:  # the CLI checks the file before pytest loads it in the same process
+    if name in sys.modules:  # loaded before in this process (the CLI, then pytest)
         return sys.modules[name]
     loader_spec = importlib.util.spec_from_file_location(name, path)
     if loader_spec is None or loader_spec.loader is None:
-        raise ImplementationError(f"implementation file {str(path)!r} is not a Python module")
+        raise UsageError(f"{what} file {str(path)!r} is not a Python module")
     module = importlib.util.module_from_spec(loader_spec)
     # Registered before execution so that pickling classes defined in the file works (SERIAL-2).
     sys.modules[name] = module
@@ -126,6 +131,5 @@ def _load_file(path: Path) -> types.ModuleType:
         loader_spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
-        raise ImplementationError(
-            f"implementation file {str(path)!r} failed to import: {exc!r}") from None
+        raise UsageError(f"{what} file {str(path)!r} failed to import: {exc!r}") from None
     return module

@@ -9,10 +9,24 @@ from __future__ import annotations
 import contextlib
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from conformance import spec
+
+PROPERTIES_DIR = Path(__file__).resolve().parent / "properties"
+
+
+def is_property(item: pytest.Item) -> bool:
+    """Whether a collected test is one of the kit's properties (conformance/properties/)."""
+    return PROPERTIES_DIR in Path(str(item.path)).resolve().parents
+
+
+def property_id(item: pytest.Item) -> str:
+    """The id of a property inside the properties package: `test_file.py::test_name[params]`."""
+    relative = Path(str(item.path)).resolve().relative_to(PROPERTIES_DIR).as_posix()
+    return f"{relative}::{item.name}"
 
 
 @dataclass(frozen=True)
@@ -32,8 +46,6 @@ class _Collector:
         self.errors: list[str] = []
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        from conformance.plugin import is_property, property_id
-
         for item in items:
             if is_property(item):
                 cited = tuple(dict.fromkeys(c for m in item.iter_markers("clause") for c in m.args))

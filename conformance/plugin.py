@@ -8,44 +8,35 @@ Hypothesis profiles, nothing else.
 from __future__ import annotations
 
 import os
-import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import torch
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
 from conformance import capabilities, checks, expected, impl, spec
+from conformance import config as run_config
+from conformance.config import SHRINK_BUDGET, RunConfig, UsageError, fresh_seed
+from conformance.inventory import is_property, property_id
 from conformance.strategies import VERDICT_PHASES, limits
 
-PROPERTIES_DIR = Path(__file__).resolve().parent / "properties"
-
-_COMMON = dict(deadline=None, print_blob=True,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-# The profiles of the kit, selectable with Hypothesis's own --hypothesis-profile.
-PROFILES: dict[str, dict[str, Any]] = {
-    "default": dict(_COMMON, max_examples=20, stateful_step_count=12),
-    "ci": dict(_COMMON, max_examples=20, stateful_step_count=12, derandomize=True, database=None),
-    "thorough": dict(_COMMON, max_examples=400, stateful_step_count=50),
-    # scripts/gpu-check and scripts/release-check: default's examples, failures reported as first
-    # found (shrinking costs minutes per failure on a device, and on a release with many).
-    "unshrunk": dict(_COMMON, max_examples=20, stateful_step_count=12, phases=VERDICT_PHASES),
-}
-for _name, _values in PROFILES.items():
-    settings.register_profile(_name, **_values)
+__all__ = ["is_property", "property_id"]  # report.py still imports them from here
 
 
-_STATE = pytest.StashKey[dict]()
+@dataclass
+class _RunState:
+    """What the plugin learns as the run goes, per process (the configuration stays frozen)."""
 
-# A failing property's time is almost all shrinking: once a worker has spent this long on failing
-# properties, later failures are reported as first found. A run with hundreds of failures then ends
-# in about the time of a clean run plus the budget, not hours.
-SHRINK_BUDGET = 60.0
-UNLIMITED_PROFILES = ("thorough",)
+    shrink_left: float | None
+    collected: set[str] = field(default_factory=set)
+    unmatched: list[str] = field(default_factory=list)
+
+
+_STATE = pytest.StashKey[_RunState]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,16 +57,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"under the thorough profile; -1: no limit)")
 
 
-def is_property(item: pytest.Item) -> bool:
-    return PROPERTIES_DIR in Path(str(item.path)).resolve().parents
-
-
-def property_id(item: pytest.Item) -> str:
-    """The id of a property inside the properties package: `test_file.py::test_name[params]`."""
-    relative = Path(str(item.path)).resolve().relative_to(PROPERTIES_DIR).as_posix()
-    return f"{relative}::{item.name}"
-
-
 _SEED = "prune_conformance_seed"
 
 
@@ -93,14 +74,6 @@ def _choose_seed(config: pytest.Config) -> None:
         config.getoption("hypothesis_profile", None) or "default")
 
 
-def fresh_seed(profile: str) -> int | None:
-    """A new Hypothesis seed for a run under `profile`; None where the profile is derandomized.
-    The plugin and the CLI draw every run's seed here."""
-    if PROFILES.get(profile, {}).get("derandomize"):
-        return None
-    return random.SystemRandom().randrange(1, 2**31)
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist's controller: every worker gets the run's seed."""
@@ -115,31 +88,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("default")
     try:
-        limits.set_max_numel(config.getoption("max_numel"))
-    except ValueError as exc:
+        configured = run_config.from_pytest(config)
+    except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
+    limits.set_max_numel(configured.max_numel)
     _share_threads(config)
-    state: dict[str, Any] = {}
-    config.stash[_STATE] = state
-    try:
-        chosen = impl.resolve(config.getoption("impl"))
-        state["impl"] = impl.load(chosen)
-        state["device"] = torch.device(config.getoption("device"))
-        state["expected_files"], state["expected_all"] = expected.load(
-            config.getoption("expected_failures"), chosen)
-        state["expected"] = expected.in_force(state["expected_all"], state["device"].type,
-                                              torch.__version__)
-    except (impl.ImplementationError, expected.ExpectedFailuresError) as exc:
-        raise pytest.UsageError(str(exc)) from None
-    except RuntimeError as exc:  # torch.device of a bad string
-        raise pytest.UsageError(f"bad --device {config.getoption('device')!r}: {exc}") from None
-    state["device_problem"] = device_problem(state["device"])
-    budget = config.getoption("shrink_budget")
-    if budget is None:
-        profile = config.getoption("hypothesis_profile", None) or "default"
-        budget = -1.0 if profile in UNLIMITED_PROFILES else SHRINK_BUDGET
-    state["shrink_left"] = None if budget < 0 else budget
-    state["unmatched"] = []
+    run_config.install(config, configured)
+    config.stash[_STATE] = _RunState(shrink_left=configured.shrink_budget)
     config.pluginmanager.register(_SlowProperties(), "prune-conformance-slow")
 
 
@@ -168,39 +123,30 @@ class _SlowProperties:
             items[:] = [i for i in items if id(i) not in chosen]
 
 
-def device_problem(device: torch.device) -> str | None:
-    """Why the device cannot be used here, or None."""
-    try:
-        torch.empty(1, device=device)
-    except Exception as exc:
-        return f"device {str(device)!r} is not available on this machine ({type(exc).__name__})"
-    return None
-
-
-def state_of(config: pytest.Config) -> dict[str, Any]:
+def state_of(config: pytest.Config) -> _RunState:
     return config.stash[_STATE]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    state = state_of(config)
-    implementation: impl.Implementation = state["impl"]
+    configured = run_config.of(config)
+    implementation = configured.implementation
     seed = config.getoption("hypothesis_seed", None)
     profile = settings.get_current_profile_name()
     lines = [
         f"prune-conformance: implementation {implementation.name} "
         f"({implementation.version}, {implementation.file})",
-        f"prune-conformance: torch {torch.__version__}, device {state['device']}"
-        + (f" (skipped: {state['device_problem']})" if state["device_problem"] else ""),
+        f"prune-conformance: torch {torch.__version__}, device {configured.device}"
+        + (f" (skipped: {configured.device_problem})" if configured.device_problem else ""),
         f"prune-conformance: hypothesis profile {profile!r}, seed "
         + (str(seed) if seed is not None else
            "derandomized" if settings.default.derandomize else "random (see --hypothesis-seed)"),
         "prune-conformance: expected failures "
-        f"{expected.describe(state['expected_files']) or 'none'}"
-        + (f" ({len(state['expected'])} entries)" if state["expected"] else ""),
+        f"{configured.expected_sources or 'none'}"
+        + (f" ({len(configured.expected)} entries)" if configured.expected else ""),
     ]
-    if not state["device_problem"]:
+    if not configured.device_problem:
         lines += [f"prune-conformance: {problem}; properties draw the other dtypes"
-                  for problem in capabilities.dtype_problems(state["device"])]
+                  for problem in capabilities.dtype_problems(configured.device)]
     if implementation.missing:
         lines.append(f"prune-conformance: implementation lacks {', '.join(implementation.missing)}")
     return lines
@@ -209,7 +155,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Check every property cites known clauses, and mark the known departures."""
-    state = state_of(config)
+    configured, state = run_config.of(config), state_of(config)
     known = spec.clauses()
     for item in items:
         if not is_property(item):
@@ -220,7 +166,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         unknown = [c for c in cited if c not in known]
         if unknown:
             raise pytest.UsageError(f"property {property_id(item)} cites unknown clauses {unknown}")
-        departure = expected.lookup(state["expected"], property_id(item))
+        departure = expected.lookup(configured.expected, property_id(item))
         if departure is not None:
             # A departure that states how it fails is expected only as StatedDeparture, which
             # pytest_runtest_call raises when the failure is the stated one.
@@ -229,11 +175,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                               strict=not departure.sometimes, **raises))
             item.stash[_KNOWN] = departure
             item.repr_failure = _brief_failure  # type: ignore[method-assign]
-    state["collected"] = {property_id(i) for i in items if is_property(i)}
-    state["unmatched"] = [f"{d.where}: {d.test_id} matches no property"
-                          for d in expected.unmatched(state["expected_all"], state["collected"])]
+    state.collected = {property_id(i) for i in items if is_property(i)}
+    state.unmatched = [f"{d.where}: {d.test_id} matches no property"
+                       for d in expected.unmatched(configured.expected_entries, state.collected)]
     if hasattr(config, "workeroutput"):  # an xdist worker: the controller reports them
-        config.workeroutput[_UNMATCHED] = state["unmatched"]
+        config.workeroutput[_UNMATCHED] = state.unmatched
 
 
 _UNMATCHED = "prune_conformance_unmatched"
@@ -244,13 +190,13 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     """xdist's controller: the unmatched entries a worker found (all workers collect alike)."""
     state = state_of(node.config)
     for line in getattr(node, "workeroutput", {}).get(_UNMATCHED, ()):
-        if line not in state["unmatched"]:
-            state["unmatched"].append(line)
+        if line not in state.unmatched:
+            state.unmatched.append(line)
 
 
 def unmatched_entries(config: pytest.Config) -> list[str]:
     """Expected-failure entries that named no collected property, as `file:line: id ...`."""
-    return list(state_of(config)["unmatched"])
+    return list(state_of(config).unmatched)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -307,7 +253,7 @@ def ran_unshrunk(item: pytest.Item) -> bool:
 
 def _within_shrink_budget(item: pytest.Item) -> Iterator[None]:
     state = state_of(item.config)
-    if state["shrink_left"] is not None and state["shrink_left"] <= 0:
+    if state.shrink_left is not None and state.shrink_left <= 0:
         item.stash[_UNSHRUNK] = True
         with without_shrinking(item):
             return (yield)
@@ -315,8 +261,8 @@ def _within_shrink_budget(item: pytest.Item) -> Iterator[None]:
     try:
         return (yield)
     except Exception:  # a failure; a skip (pytest's outcomes are BaseExceptions) costs nothing
-        if state["shrink_left"] is not None:
-            state["shrink_left"] -= time.monotonic() - started
+        if state.shrink_left is not None:
+            state.shrink_left -= time.monotonic() - started
         raise
 
 
@@ -351,9 +297,15 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 # --- fixtures the properties use ------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def implementation(request: pytest.FixtureRequest) -> impl.Implementation:
-    """The implementation under test, as loaded from --impl."""
-    return state_of(request.config)["impl"]
+def run_configuration(request: pytest.FixtureRequest) -> RunConfig:
+    """The run's configuration (conformance.config): --impl, --device, profile, departures."""
+    return run_config.of(request.config)
+
+
+@pytest.fixture(scope="session")
+def implementation(run_configuration: RunConfig) -> impl.Implementation:
+    """The implementation under test, as loaded once from --impl (conformance.config.build)."""
+    return run_configuration.implementation
 
 
 @pytest.fixture(scope="session")
@@ -363,19 +315,18 @@ def prune(implementation: impl.Implementation) -> impl.ImplementationNamespace:
 
 
 @pytest.fixture(scope="session")
-def device(request: pytest.FixtureRequest) -> torch.device:
+def device(run_configuration: RunConfig) -> torch.device:
     """The --device; properties that need it skip with one reason where it is absent."""
-    state = state_of(request.config)
-    if state["device_problem"]:
-        pytest.skip(state["device_problem"])
-    return state["device"]
+    if run_configuration.device_problem:
+        pytest.skip(run_configuration.device_problem)
+    return run_configuration.device
 
 
 @pytest.fixture(scope="session")
-def expected_departures(request: pytest.FixtureRequest) -> dict[str, expected.Departure]:
-    return state_of(request.config)["expected"]
+def expected_departures(run_configuration: RunConfig) -> dict[str, expected.Departure | None]:
+    return run_configuration.expected
 
 
 @pytest.fixture(scope="session")
 def collected_properties(request: pytest.FixtureRequest) -> set[str]:
-    return state_of(request.config)["collected"]
+    return state_of(request.config).collected

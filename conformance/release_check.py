@@ -29,7 +29,7 @@ import torch
 
 import conformance
 from conformance import expected, spec
-from conformance.cli import EXIT_DEPARTS, EXIT_OK, EXIT_USAGE, RunOptions
+from conformance.config import EXIT_DEPARTS, EXIT_OK, EXIT_USAGE, RunOptions
 
 IMPLS = ("torch", "reference")
 DEFAULT_OUT = Path("docs/releases")

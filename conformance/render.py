@@ -75,3 +75,37 @@ def masks_side_by_side(
     legend = f"({KEPT} kept, {PRUNED} pruned, {WRONGLY_KEPT} kept but expected pruned, " \
              f"{WRONGLY_PRUNED} pruned but expected kept)"
     return "\n".join([*lines, legend])
+
+
+def beside_default(default: torch.Tensor, mask: torch.Tensor, labels: tuple[str, str]) -> str:
+    """A mask computed from `default` beside it (# kept, . pruned); in the mask, an entry kept
+    although `default` prunes it is X and a value other than 0 and 1 is ?: a user's method may
+    return any tensor, where masks_side_by_side compares two binary masks."""
+    left = draw(default)
+    grid, before = as_grid(mask), as_grid(default)
+    if grid.shape != before.shape or len(left) != grid.shape[0]:
+        return masks_side_by_side(default, mask, *labels)  # too large: counts per row
+    values = mask.detach().cpu()
+    values = values.reshape(grid.shape) if values.dim() >= 1 else values.reshape(1, 1)
+    right = []
+    for r in range(grid.shape[0]):
+        row = []
+        for col in range(grid.shape[1]):
+            value = float(values[r, col])
+            if value not in (0.0, 1.0):
+                row.append("?")
+            elif value and not bool(before[r, col]):
+                row.append("X")
+            else:
+                row.append(KEPT if value else PRUNED)
+        right.append("".join(row))
+    width = max(len(labels[0]), *(len(line) for line in left))
+    lines = [f"{labels[0]:<{width}}   {labels[1]}"]
+    lines += [f"{a:<{width}}   {b}" for a, b in zip(left, right, strict=True)]
+    cells = "".join(right)
+    legend = [f"{KEPT} kept", f"{PRUNED} pruned"]
+    legend += [f"X kept although {labels[0]} prunes it"] if "X" in cells else []
+    legend += ["? neither 0 nor 1"] if "?" in cells else []
+    lines.append(f"({', '.join(legend)})")
+    return "\n".join(lines)
+

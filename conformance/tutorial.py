@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from conformance import impl
+from conformance import config, impl
 
 PROG = "prune-conformance tutorial"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -302,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "implementations with diff.")
     parser.add_argument("--impl", default=None,
                         help="torch, reference, a dotted module or a .py file "
-                             f"(default: ${impl.ENV_VAR}, else torch)")
+                             f"(default: ${impl.ENV_VAR}, else {config.DEFAULT_IMPL})")
     parser.add_argument("--device", default="cpu", help="torch device string (default: cpu)")
     parser.add_argument("--seed", type=int, default=0,
                         help="torch.manual_seed before each model is built (default: 0)")
@@ -317,17 +317,11 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None,
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage error (or --help)
         return int(exc.code or 0)
-    spec = impl.resolve(args.impl)
     try:
-        implementation = impl.load(spec)
-        device = torch.device(args.device)
-        torch.empty(1, device=device)
-    except impl.ImplementationError as exc:
+        implementation = impl.load(config.chosen_impl(args.impl))
+        device = config.usable_device(args.device)
+    except config.UsageError as exc:
         print(f"{PROG}: error: {exc}", file=err)
-        return EXIT_USAGE
-    except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"{PROG}: error: device {args.device!r} cannot be used here: {reason}", file=err)
         return EXIT_USAGE
     print(f"{PROG}: implementation {implementation.name} ({implementation.version}, "
           f"{implementation.file}), device {device}, seed {args.seed}", file=err)

@@ -19,8 +19,8 @@ def run_kit(*args: str, timeout: float = 600, env: dict[str, str] | None = None,
             ) -> subprocess.CompletedProcess[str]:
     """Run `python -m ...` or `python -c ...` of the kit in a fresh process (no state shared with
     the test run), from the repository root, without colours."""
-    environment = {**os.environ, "NO_COLOR": "1", **(env or {})}
-    environment.pop("PRUNE_IMPL", None)
+    environment = {k: v for k, v in os.environ.items() if k != "PRUNE_IMPL"}
+    environment.update({"NO_COLOR": "1", **(env or {})})
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env=environment)
 

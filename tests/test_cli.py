@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import types
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from support import IMPLS, ROOT
 
-from conformance import cli
+from conformance import cli, config, expected, impl
 
 BROKEN = str(IMPLS / "broken_amount.py")
 ANSI = "\x1b["
@@ -125,12 +126,15 @@ def test_unknown_implementation_is_one_line_and_exit_2():
     (["run", "reference", "--expected-failures", "{bad_list}"], "bad.txt:1: expected"),
     (["run", "reference", "--profile", "fast"], "unknown profile 'fast'"),
     (["run", "reference", "--device", "gpu0"], "bad --device 'gpu0'"),
-    (["run"], "no implementation: give IMPL"),
+    (["run", "reference", "--max-numel", "5000"], "--max-numel 5000 is outside 1..4096"),
     (["compare", "reference", "no_such_module_anywhere"], "unknown implementation"),
     (["spec", "AMOUNT", "NOPE-1"], "unknown clause or area 'NOPE-1'"),
     (["method", "mypkg.Method"], "expected module:Class"),
     (["method", "mypkg:Method", "--kwargs", "{amount: 1}"], "--kwargs is not JSON"),
     (["method", "mypkg:Method", "--kwargs", "[1]"], "must be a JSON object"),
+    (["method", "mypkg:Method", "--expected-failures", "[1]"], "must be a JSON object"),
+    (["method", "mypkg:Method", "--expected-failures", '{"nope": "why"}'],
+     "unknown check 'nope' (checks: type, dim, shape,"),
 ])
 def test_usage_errors_exit_2_with_one_line_before_anything_runs(
         tmp_path, monkeypatch, capsys, args, says):
@@ -146,6 +150,40 @@ def test_usage_errors_exit_2_with_one_line_before_anything_runs(
     assert captured.out == ""
     (line,) = captured.err.strip().splitlines()
     assert line.startswith("prune-conformance: error: ") and says in line
+
+
+def test_run_without_impl_tests_the_documented_default():
+    result = cli_process("run", "-k", "test_amount.py and l1_unstructured and int_amount",
+                         "--profile", "ci", "--expected-failures", "none")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"prune-conformance: implementation {config.DEFAULT_IMPL} (" in result.stdout
+
+
+def test_every_usage_error_is_one_type(monkeypatch):
+    monkeypatch.delenv("PRUNE_IMPL", raising=False)
+    assert cli.UsageError is config.UsageError is impl.UsageError
+    assert issubclass(expected.ExpectedFailuresError, config.UsageError)
+    for kwargs, says in [({"profile": "fast"}, "unknown profile 'fast'"),
+                         ({"device": "gpu0"}, "bad --device 'gpu0'"),
+                         ({"max_numel": 0}, "--max-numel 0 is outside"),
+                         ({"expected_option": "no_such_list"}, "no shipped list"),
+                         ({"impl_spec": "no_such_module_anywhere"}, "unknown implementation")]:
+        with pytest.raises(config.UsageError, match=re.escape(says)):
+            config.build(**{"impl_spec": "reference", **kwargs})
+    assert config.build(None).spec == config.DEFAULT_IMPL
+    monkeypatch.setenv("PRUNE_IMPL", "reference")
+    assert config.build(None).spec == "reference"
+
+
+def test_a_run_loads_its_implementation_once(monkeypatch, capsys):
+    loads = []
+    real = impl.load
+    monkeypatch.setattr(impl, "load", lambda spec: loads.append(spec) or real(spec))
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # leave this process's SIGTERM
+    code = cli.main(["run", "reference", "-k", "test_amount.py and l1_unstructured and "
+                     "int_amount", "--profile", "ci", "--quiet"])
+    assert code == 0, capsys.readouterr().out
+    assert loads == ["reference"]
 
 
 def test_absent_device_skips_with_one_reason():
@@ -204,12 +242,13 @@ def test_spec_prints_clauses_with_their_properties():
 def test_method_delegates_to_the_method_contract_check(monkeypatch):
     calls = []
     fake = types.ModuleType("conformance.method_contract")
-    fake.run_method_check = lambda *args: calls.append(args) or 1
+    fake.run_method_check = lambda *args, **kwargs: calls.append((args, kwargs)) or 1
     monkeypatch.setitem(sys.modules, "conformance.method_contract", fake)
     code = cli.main(["method", "mypkg.pruning:Halves", "--kwargs", '{"amount": 0.5}',
                      "--impl", "reference", "--device", "cpu"])
     assert code == 1
-    assert calls == [("mypkg.pruning:Halves", {"amount": 0.5}, "reference", "cpu")]
+    assert calls == [(("mypkg.pruning:Halves", {"amount": 0.5}, "reference", "cpu"),
+                      {"expected_failures": {}})]
 
 
 # --- colours --------------------------------------------------------------------------------
@@ -233,13 +272,13 @@ def test_colours_only_on_a_terminal_without_no_color(monkeypatch):
 
 
 def test_pytest_gets_no_colour_and_the_report_plugin(tmp_path):
-    target = cli.Target("reference", None, "cpu", None, "default", None, None)
-    args = cli.pytest_args(target, 7, cli.RunOptions(workers="2", keyword="amount"),
+    seeded = config.build("reference", seed=7)
+    args = cli.pytest_args(seeded, cli.RunOptions(workers="2", keyword="amount"),
                            junitxml=str(tmp_path / "j"), quiet=True, colour=False)
     assert "--color=no" in args and "-q" in args
     assert args[args.index("-p") + 1] == "conformance.report"
     assert "--hypothesis-seed=7" in args and args[args.index("-n") + 1] == "2"
-    coloured = cli.pytest_args(target, "derandomized", cli.RunOptions(),
+    coloured = cli.pytest_args(config.build("reference", profile="ci"), cli.RunOptions(),
                                junitxml=None, quiet=False, colour=True)
     assert "--color=no" not in coloured and not any("seed" in a for a in coloured)
     assert Path(ROOT / "conformance" / "report.py").is_file()

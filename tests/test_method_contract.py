@@ -22,10 +22,11 @@ FAST = {"examples": 10, "apply_examples": 4}
 
 
 def check(target: str, kwargs: dict | None = None, impl: str = "torch", device: str = "cpu",
-          **budget: int) -> tuple[int, str, str]:
+          expected_failures: dict[str, str] | None = None, **budget: int,
+          ) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = run_method_check(target, kwargs or {}, impl, device, out=out, err=err,
-                            **(budget or FAST))
+                            expected_failures=expected_failures, **(budget or FAST))
     return code, out.getvalue(), err.getvalue()
 
 
@@ -123,6 +124,34 @@ def test_a_failed_check_leaves_the_checks_that_depend_on_it_not_run():
     _, out, _ = check(f"{METHODS}:FlatMask")
     assert len(lines(out, "FAIL")) == 1
     assert any("(not run: CUSTOM-1 (shape) failed above)" in line for line in lines(out, "SKIP"))
+
+
+def test_expected_failures_are_data_and_strict():
+    # As scikit-learn's check_estimator(expected_failed_checks={check: reason}).
+    code, out, err = check(f"{METHODS}:RevivingFooBar",
+                           expected_failures={"monotone": "revives on purpose"})
+    assert code == 0, out
+    assert err == ""
+    (xfail,) = lines(out, "XFAIL")
+    assert xfail.split()[1] == "COMPOSE-1" and xfail.endswith("(expected: revives on purpose)")
+    assert "      COMPOSE-1: " not in out, "a known failure is one line, without its example"
+    assert out.splitlines()[-1].endswith("1 expected failure)"), out
+    # A listed check that passes fails the run, so that a fixed method is noticed.
+    fixed = check(f"{METHODS}:FooBarPruningMethod", expected_failures={"seed": "was unseeded"})
+    assert fixed[0] == 1, fixed[1]
+    (xpass,) = lines(fixed[1], "XPASS")
+    assert "SELECT-7" in xpass and "was unseeded" in xpass and "take it off the list" in xpass
+    assert "breaks the method contract" in fixed[1].splitlines()[-1]
+
+
+@pytest.mark.parametrize(("listed", "says"), [
+    ({"no_such_check": "why"}, "unknown check 'no_such_check' (checks: type, dim, shape"),
+    ({"seed": ""}, "check 'seed' needs a reason"),
+])
+def test_a_bad_expected_failure_is_a_usage_error(listed, says):
+    code, out, err = check(f"{METHODS}:FooBarPruningMethod", expected_failures=listed)
+    assert code == 2 and out == ""
+    assert err.startswith("prune-conformance: error: ") and says in err, err
 
 
 def test_the_report_is_the_same_on_every_run():

@@ -20,6 +20,24 @@ def test_header_names_implementation_torch_device_profile_and_seed():
     assert "expected failures none" in out
 
 
+def test_without_impl_the_plugin_tests_the_documented_default():
+    # conformance.config.DEFAULT_IMPL, as for the CLI's run, compare and method commands.
+    result = run_kit("-m", "pytest", "--pyargs", "conformance", "--collect-only",
+                     "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "prune-conformance: implementation torch (torch 2." in result.stdout
+    named = run_kit("-m", "pytest", "--pyargs", "conformance", "--collect-only",
+                    "-p", "no:cacheprovider", env={"PRUNE_IMPL": "reference"})
+    assert "prune-conformance: implementation reference (" in named.stdout
+
+
+def test_max_numel_beyond_the_cap_is_a_usage_error_in_one_line():
+    result = run_suite("reference", "--collect-only", "--max-numel", "5000")
+    assert result.returncode == 4
+    assert "--max-numel 5000 is outside 1..4096" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_torch_gets_its_shipped_expected_failures():
     result = run_suite("torch", "--collect-only")
     assert "expected failures " in result.stdout and "expected/torch.txt" in result.stdout

@@ -239,18 +239,18 @@ def test_a_failure_that_is_not_a_spec_violation_is_reported_under_the_cited_clau
 
 
 def test_compare_table_shows_only_differing_clauses_and_survives_none(tmp_path):
-    from conformance import cli, spec
+    from conformance import spec, terminal
 
     same = [_result("passed", ["AMOUNT-1"])]
-    alike = cli.compare_table(["a", "b"], [_run(results=same), _run(results=same)],
-                              cli.Style(False), only_differing=True)
+    alike = terminal.compare_table(["a", "b"], [_run(results=same), _run(results=same)],
+                              terminal.Style(False), only_differing=True)
     assert f"{len(spec.clauses())} clauses alike in every column are not shown" in alike
     assert "AMOUNT-1" not in alike
-    differ = cli.compare_table(["a", "b"], [_run(results=same),
+    differ = terminal.compare_table(["a", "b"], [_run(results=same),
                                             _run(results=[_result("failed", ["AMOUNT-1"])])],
-                               cli.Style(False), only_differing=True)
+                               terminal.Style(False), only_differing=True)
     assert any(line.split()[:1] == ["AMOUNT-1"] and line.split()[-2:] == ["pass", "FAIL"]
                for line in differ.splitlines())
-    full = cli.compare_table(["a", "b"], [_run(results=same), _run(results=same)],
-                             cli.Style(False))
+    full = terminal.compare_table(["a", "b"], [_run(results=same), _run(results=same)],
+                             terminal.Style(False))
     assert "AMOUNT-1" in full and "alike" not in full

@@ -9,7 +9,7 @@ the verdict only: shrinking the failing example took most of each killed mutant'
 
 from hypothesis import HealthCheck, settings
 
-from conformance.plugin import PROFILES
+from conformance.config import PROFILES
 from conformance.strategies import VERDICT_PHASES
 
 settings.register_profile("mutmut", **{**PROFILES["ci"], "suppress_health_check": list(HealthCheck),
