@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn.utils import parametrize
 
-from conformance import capabilities, models
+from conformance import capabilities, devices, models
 from conformance import checks as ck
 from conformance import strategies as hh
 from conformance.parity import expect_close_outputs
@@ -243,8 +243,8 @@ def test_functional_call_computes_with_the_given_orig_and_mask(prune, device, da
     orig_before = module._parameters[f"{name}_orig"]
     values_before = orig_before.detach().clone(), module._buffers[f"{name}_mask"].detach().clone()
     new_orig = data.draw(hh.score_tensors(shape, dtype, device), label="given orig")
-    bits = data.draw(st.lists(st.booleans(), min_size=len(new_orig.flatten()),
-                              max_size=len(new_orig.flatten())), label="given mask")
+    bits = data.draw(st.lists(st.booleans(), min_size=new_orig.numel(),
+                              max_size=new_orig.numel()), label="given mask")
     new_mask = torch.tensor(bits, dtype=dtype, device=device).reshape(shape)
     new_orig.requires_grad_(True)
     seed = data.draw(hh.seeds(), label="loss seed")
@@ -294,14 +294,10 @@ def test_meta_then_to_empty_loads_a_pruned_checkpoint(prune, device, data):
                   f"{getattr(module, name + suffix).device}")
     ck.expect(ck.pruning_hooks(prune, module, name) == hooks, "WORKFLOW-4",
               f"{what}\nthe pruning hook of {name} must stay")
-    paths = {
-        "module": what,
-        "built": "\n".join(lines[:1]) + "\nbuilt = copy of module before pruning, .to('meta')"
-                 f"\nprune.identity(built, {name!r})",
-    }
-    for target, steps in ((module, paths["module"]), (built, paths["built"])):
-        steps += (f"\n.to_empty(device={str(device)!r})\n"
-                  ".load_state_dict(state, strict=True)")
+    built_steps = (f"{lines[0]}\nbuilt = the module before pruning, .to('meta')\n"
+                   f"prune.identity(built, {name!r})")
+    for target, steps in ((module, what), (built, built_steps)):
+        steps += f"\n.to_empty(device={str(device)!r})\n.load_state_dict(state, strict=True)"
         target.to_empty(device=device)
         try:
             target.load_state_dict(state, strict=True)
@@ -700,7 +696,8 @@ def _expect_wrapper_trains_like_the_module(prune, device, data, wrap: Callable[[
 
 
 def _device_ids(device: torch.device) -> list[int] | None:
-    return None if device.type == "cpu" else [torch.device(device).index or 0]
+    """The wrappers' `device_ids`: none on the CPU, else the one device of the run."""
+    return None if device.type == "cpu" else [devices.concrete(device).index]
 
 
 @pytest.mark.clause("WORKFLOW-13")
