@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -188,11 +189,42 @@ def test_compiled_module_computes_the_eager_forward_and_gradients(prune, device,
 
 # --- WORKFLOW-2: torch.export ------------------------------------------------------------------
 
+class _AssignsInAPreHook(nn.Module):
+    """Not pruning: a module whose forward pre-hook assigns a tensor attribute, as pruning does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(2))
+        self.register_forward_pre_hook(_assign_scaled)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scaled
+
+
+def _assign_scaled(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+    module.scaled = module.scale * 2
+
+
+@functools.cache
+def _export_problem() -> str | None:
+    """Why this torch's export cannot export a pruned module of any implementation, or None:
+    torch 2.5 refuses every module whose forward pre-hook assigns a tensor attribute."""
+    try:
+        torch.export.export(_AssignsInAPreHook(), (torch.ones(2),))
+    except Exception as exc:
+        return (f"torch {torch.__version__}'s export cannot export a module whose forward "
+                f"pre-hook assigns a tensor attribute, pruned or not ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:120]})")
+    return None
+
+
 @pytest.mark.clause("WORKFLOW-2")
 @hh.fewer_examples(4)
 @given(data=st.data())
 def test_exported_program_holds_orig_and_mask_and_computes_the_pruned_forward(
         prune, device, data):
+    if _export_problem():
+        pytest.skip(_export_problem())
     subject, _, lines = _pruned(prune, device, data)
     module, name = subject.module, subject.name
     lines.append("program = torch.export.export(module, (x,))")
