@@ -38,9 +38,6 @@ from conformance.parity import expect_close_outputs
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 ZOO = ("Holder", *models.KINDS, *models.EXTRA_KINDS)
-# LSTM's forward reads its weights through `_flat_weights`, which a parametrization never updates,
-# so a parametrized LSTM computes with stale weights before pruning comes into it.
-PARAMETRIZABLE = tuple(kind for kind in ZOO if kind != "LSTM")
 NUMERIC_DTYPES = (torch.float32, torch.float64)
 THOROUGH = settings.get_current_profile_name() == "thorough"
 # inductor's first compile of a module takes about 15 s on a 2-core CPU (eager: about 1 s).
@@ -93,8 +90,9 @@ def _close(seen: torch.Tensor, expected: torch.Tensor, clause: str, what: str) -
     expect_close_outputs(seen.detach(), expected.detach(), expected.dtype, clause, what)
 
 
-def _zero_one_remaining_entry(data: st.DataObject, mask: torch.Tensor) -> str:
-    """Zero a drawn remaining entry of `mask` in place (a hand edit); its source text."""
+def _zero_one_remaining_entry(data: st.DataObject, module: nn.Module, name: str) -> str:
+    """Zero a drawn remaining entry of `<name>_mask` in place (a hand edit); its source text."""
+    mask = module._buffers[f"{name}_mask"]
     remaining = mask.ne(0).flatten().nonzero().flatten().tolist()
     if not remaining:
         return "# (nothing remains to edit in the mask)"
@@ -102,7 +100,7 @@ def _zero_one_remaining_entry(data: st.DataObject, mask: torch.Tensor) -> str:
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), mask.shape))
     with torch.no_grad():
         mask[index] = 0
-    return f"module.{{name}}_mask[{index}] = 0"
+    return f"module.{name}_mask[{index}] = 0"
 
 
 # What torch.jit.script leaves on any module it tries, pruned or not: its own bookkeeping.
@@ -173,8 +171,7 @@ def test_compiled_module_computes_the_eager_forward_and_gradients(prune, device,
             further(prune, module, name)
         lines.append(f"torch.manual_seed({call_seed}); {further.source(name=name)}")
     elif change == "edit the mask":
-        edit = _zero_one_remaining_entry(data, module._buffers[f"{name}_mask"])
-        lines.append(edit.format(name=name))
+        lines.append(_zero_one_remaining_entry(data, module, name))
     else:
         prune.remove(module, name)
         lines.append(f"prune.remove(module, {name!r})")
@@ -436,8 +433,7 @@ def test_a_trace_computes_the_pruned_forward_from_the_modules_orig_and_mask(prun
             module._parameters[f"{name}_orig"].mul_(-2)
         lines.append(f"module.{name}_orig.mul_(-2)")
     else:
-        lines.append(_zero_one_remaining_entry(data, module._buffers[f"{name}_mask"])
-                     .format(name=name))
+        lines.append(_zero_one_remaining_entry(data, module, name))
     what = "\n".join(lines)
     with torch.no_grad():
         seen, expected = _out(traced, subject.inputs), _out(module, subject.inputs)
@@ -496,7 +492,7 @@ def test_script_computes_the_pruned_forward_or_raises_changing_nothing(prune, de
 def _parametrized_subject(device: torch.device, data: st.DataObject,
                           ) -> tuple[models.Subject, Scaled, list[str]]:
     dtype = data.draw(st.sampled_from(NUMERIC_DTYPES), label="dtype")
-    subject = data.draw(hh.subjects(device, dtype=dtype, kinds=PARAMETRIZABLE, min_dims=0),
+    subject = data.draw(hh.subjects(device, dtype=dtype, kinds=ZOO, min_dims=0),
                         label="subject")
     scaled = Scaled(data.draw(st.sampled_from(FACTORS), label="factor"))
     lines = [f"module = {subject.source}.to({dtype})  # x: its input"]
@@ -555,7 +551,7 @@ def test_the_parameter_a_parametrization_computes_from_is_pruned_like_any_other(
 @hh.fewer_examples(2)
 @given(data=st.data())
 def test_a_pruned_tensor_is_parametrized_through_its_orig(prune, device, data):
-    subject, unpruned, lines = _pruned(prune, device, data, kinds=PARAMETRIZABLE)
+    subject, unpruned, lines = _pruned(prune, device, data)
     module, name = subject.module, subject.name
     scaled = Scaled(data.draw(st.sampled_from(FACTORS), label="factor"))
     before = _snapshot(module)
