@@ -354,7 +354,8 @@ def test_a_moved_module_converts_orig_and_mask_and_the_next_forward_uses_them(
     """After the move: the same orig Parameter and the mask in the new dtype and device, the mask
     on the same entries, the hook in place; module.<name> is the last value or the new product;
     after the next forward it is orig * mask in the new dtype and device."""
-    subject, _, lines = _pruned(prune, device, data, dtypes=capabilities.FLOAT_DTYPES)
+    subject, _, lines = _pruned(prune, device, data,
+                                dtypes=capabilities.supported_dtypes(device))
     module, name = subject.module, subject.name
     if data.draw(st.booleans(), label="forward before the move"):
         subject.forward()
