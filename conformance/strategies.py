@@ -185,7 +185,7 @@ def subjects(
     if kind == "Holder":
         subject = models.holder(draw(shapes(min_dims=max(min_dims, 0))), dtype, device)
     else:
-        spec = models.KINDS[kind]
+        spec = models.kind_named(kind)
         sizes = tuple(draw(st.integers(lo, hi)) for lo, hi in spec.sizes)
         names = [n for n in spec.tensors]
         module, inputs = models.build(kind, sizes, draw(st.integers(0, 2**16)), dtype, device)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from reference.errors import (
     NotAppliedError,
@@ -260,6 +261,13 @@ def parameter_to_prune(module: nn.Module, name: str) -> torch.Tensor:
         raise TypeError(
             f"{type(module).__name__}.{name} is {value!r} ({type(value).__name__}): expected a "
             "tensor parameter to prune"
+        )
+    if parametrize.is_parametrized(module, name):
+        # Its value is recomputed by the parametrization at every read: a mask applied to it
+        # would be lost, and moving it to <name>_orig would not be a Parameter (WORKFLOW-9).
+        raise TypeError(
+            f"{type(module).__name__}.{name} is parametrized (torch.nn.utils.parametrize): "
+            f"prune the Parameter it is computed from, module.parametrizations.{name}.original"
         )
     if module._parameters.get(name) is not value:
         raise TypeError(

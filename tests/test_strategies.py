@@ -10,6 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance import models
 from conformance import strategies as hh
 
 DTYPES = pytest.mark.parametrize("dtype", hh.FLOAT_DTYPES, ids=str)
@@ -108,3 +109,21 @@ def test_max_numel_beyond_what_the_values_allow_is_refused():
         hh.Limits().set_max_numel(5000)
     with pytest.raises(ValueError, match="outside"):
         hh.Limits().set_max_numel(0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_an_extra_kind_is_drawn_where_named_and_runs(data):
+    """SelfAttention (models.EXTRA_KINDS) is drawn when a property names it; its forward takes
+    the one input every subject has."""
+    subject = data.draw(hh.subjects(torch.device("cpu"), kinds=("SelfAttention",)))
+    assert isinstance(subject.module, models.SelfAttention)
+    assert subject.name in models.EXTRA_KINDS["SelfAttention"].tensors
+    assert subject.forward().shape == subject.inputs.shape
+    assert subject.source.startswith("SelfAttention(")
+
+
+def test_an_unknown_kind_is_refused_with_the_kinds_there_are():
+    assert not set(models.EXTRA_KINDS) & set(models.KINDS), "extra kinds stay out of the default"
+    with pytest.raises(KeyError, match=r"'Nope'.*SelfAttention"):
+        models.kind_named("Nope")
