@@ -21,8 +21,7 @@ import torch
 from hypothesis import strategies as st
 from torch import nn
 
-from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.registry import METHODS, Call, Method, methods, python_literal
 
@@ -124,7 +123,8 @@ def _amount_entry(method: Method, bad: hh.BadAmount) -> BadCall:
         call = _valid_call(draw, subject, method)
         value = bad.value
         if bad.clause == "AMOUNT-6":  # one more than the units that remain
-            value = ck.remaining_units(ck.mask_or_ones(subject.module, subject.name), call.dim) + 1
+            mask = measure.mask_or_ones(subject.module, subject.name)
+            value = measure.remaining_units(mask, call.dim) + 1
         return _single(subject, _with(call, amount=value), names=(value,))
 
     return BadCall(f"{method.function}-{_amount_id(bad)}", bad.error, bad.clause, (method,), build)
@@ -234,7 +234,7 @@ def _remove_entry() -> BadCall:
         subject = subjects[0]
         module = subject.module
         name = subject.name
-        if ck.current_mask(module, name) is not None:
+        if measure.current_mask(module, name) is not None:
             # The subject's tensor is pruned: remove a tensor of the same module that is not.
             param = subject.param
             module.register_parameter(SPARE_NAME, nn.Parameter(torch.ones_like(param.detach())))
@@ -286,7 +286,8 @@ GLOBAL_METHODS = ("L1Unstructured", "RandomUnstructured")
 
 
 def _total_remaining(subjects: list[models.Subject]) -> int:
-    return sum(ck.remaining_units(ck.mask_or_ones(s.module, s.name), None) for s in subjects)
+    return sum(measure.remaining_units(measure.mask_or_ones(s.module, s.name), None)
+               for s in subjects)
 
 
 def _global_invocation(

@@ -6,21 +6,18 @@ failure reads like `AMOUNT-2: 0.5 of 5 entries must prune round(2.5) = 2, pruned
 
 from __future__ import annotations
 
-import functools
-import itertools
 import math
-import numbers
 import os
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import torch
 from torch import nn
 
-from conformance import devices, models, spec
+from conformance import devices, spec
+from conformance.measure import pruning_hooks
 from conformance.render import masks_side_by_side
 
 
@@ -94,57 +91,6 @@ def expect_message_names(exc: BaseException, value: object, clause: str, what: s
         spellings |= {str(tuple(value)), str(list(value))}
     expect(any(s in text for s in spellings), clause,
            f"{what}: the message must name the bad value {value!r}, was {text!r}")
-
-
-# --- the model of the spec: units and counts -------------------------------------------------
-
-def expected_count(amount: numbers.Real, units: int) -> int:
-    """AMOUNT-1/AMOUNT-2: an int is a count, a float a fraction rounded half to even."""
-    if isinstance(amount, numbers.Integral):
-        return int(amount)
-    return round(float(amount) * units)
-
-
-def channel_dims(ndim: int, dim: int) -> list[int]:
-    dim = dim % ndim
-    return [d for d in range(ndim) if d != dim]
-
-
-def alive_channels(mask: torch.Tensor, dim: int) -> torch.Tensor:
-    """Bool per channel along `dim`: does it still hold an unpruned entry?"""
-    return mask.ne(0).sum(dim=channel_dims(mask.dim(), dim)).ne(0)
-
-
-def remaining_units(mask: torch.Tensor, dim: int | None) -> int:
-    if dim is None:
-        return int(mask.ne(0).sum())
-    return int(alive_channels(mask, dim).sum())
-
-
-def newly_pruned(
-    before: torch.Tensor, after: torch.Tensor, dim: int | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per unit (entry in row-major order, or channel along `dim`), on the CPU: (remaining before
-    the call, pruned by the call)."""
-    if dim is None:
-        candidates = before.ne(0).flatten()
-        pruned = candidates & after.eq(0).flatten()
-    else:
-        candidates = alive_channels(before, dim)
-        pruned = candidates & ~alive_channels(after, dim)
-    return candidates.cpu(), pruned.cpu()
-
-
-def pruned_entries(mask: torch.Tensor) -> int:
-    return int(mask.eq(0).sum())
-
-
-def channel_norms(scores: torch.Tensor, n: object, dim: int) -> torch.Tensor:
-    """STRUCT-2's norm of each channel of `scores` along `dim` ('fro' is 2), in float64 on the
-    CPU, so that the check does not share the implementation's rounding."""
-    order = 2.0 if n == "fro" else float(n)
-    others = channel_dims(scores.dim(), dim)
-    return torch.linalg.vector_norm(scores.detach().double(), ord=order, dim=others).cpu()
 
 
 def expect_binary_mask(mask: torch.Tensor, param: torch.Tensor, clause: str) -> None:
@@ -251,128 +197,6 @@ def expect_smallest_pruned(
                      f"{float(values[worst])!r}, above the kept {unit} {_unit_name(best, shape)} "
                      f"scoring {float(values[best])!r}; every pruned {unit} must score <= every "
                      f"kept one" + (f" (relative tolerance {rel_tol:.1e})" if rel_tol else ""))
-
-
-# --- statistics of random methods (SELECT-6, STRUCT-5) ------------------------------------------
-
-# All statistical checks of a run share one false-alarm budget: a conforming implementation fails a
-# run through them with probability below FALSE_ALARM_PER_RUN. Each check spends its share,
-# FALSE_ALARM_PER_CHECK, Bonferroni-split over the counts it tests; the suite holds at most
-# STATISTICAL_CHECKS_PER_RUN of them (test_select.py and test_struct.py list theirs).
-FALSE_ALARM_PER_RUN = 1e-6
-STATISTICAL_CHECKS_PER_RUN = 16
-FALSE_ALARM_PER_CHECK = FALSE_ALARM_PER_RUN / STATISTICAL_CHECKS_PER_RUN
-
-
-@functools.cache
-def binomial_acceptance(trials: int, p: Fraction, tail: float) -> tuple[int, int]:
-    """Counts [low, high] such that Binomial(trials, p) falls below low, or above high, each with
-    probability <= `tail`.
-
-    Exact: the tails are summed in integers, weight C(trials, j) a^j (b-a)^(trials-j) out of
-    b^trials for p = a/b; no normal approximation.
-    """
-    a, b = p.numerator, p.denominator
-    if a == 0 or a == b:
-        return (0, 0) if a == 0 else (trials, trials)
-    rest = b - a
-    tail_num, tail_den = Fraction(tail).as_integer_ratio()
-    bound = tail_num * b**trials  # compare count_weights * tail_den against it
-    low, weight, total = 0, rest**trials, 0
-    while (total + weight) * tail_den <= bound:
-        total += weight
-        weight = weight * (trials - low) * a // ((low + 1) * rest)
-        low += 1
-    high, weight, total = trials, a**trials, 0
-    while (total + weight) * tail_den <= bound:
-        total += weight
-        weight = weight * high * rest // ((trials - high + 1) * a)
-        high -= 1
-    return low, high
-
-
-def expect_binomial_counts(
-    counts: Sequence[tuple[str, int]], trials: int, p: Fraction, false_alarm: float,
-    clause: str, what: str,
-) -> None:
-    """Each count is Binomial(trials, p) for a conforming implementation; fail on any count outside
-    the exact two-sided acceptance range, Bonferroni over the counts, so that a conforming
-    implementation fails with probability <= `false_alarm`.
-    """
-    tail = false_alarm / (2 * len(counts))
-    low, high = binomial_acceptance(trials, p, tail)
-    outside = [(label, c) for label, c in counts if not low <= c <= high]
-    if outside:
-        fail(clause, f"{what}: each of {len(counts)} outcomes must occur with probability {p}, "
-                     f"about {float(p * trials):.1f} times in {trials} trials; a conforming "
-                     f"implementation keeps every count within [{low}, {high}] except with "
-                     f"probability {false_alarm:.1e}; outside: "
-                     + ", ".join(f"{label}: {c}" for label, c in outside[:8])
-                     + (f" and {len(outside) - 8} more" if len(outside) > 8 else ""))
-
-
-def counting_trial(
-    prune: Any, shape: tuple[int, ...], calls: Sequence[Callable[[Any, nn.Module, str], Any]],
-    device: torch.device, dim: int | None,
-) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
-    """A trial for `expect_uniform_selection`: a fresh Holder of `shape` holding 1, 2, ... n in
-    row-major order, pruned by `calls`; what the last call pruned, per unit (`newly_pruned`)."""
-
-    def trial() -> tuple[torch.Tensor, torch.Tensor]:
-        subject = models.holder(shape, torch.float32, device)
-        with torch.no_grad():
-            subject.param.copy_(torch.arange(1.0, subject.param.numel() + 1).reshape(shape))
-        for call in calls[:-1]:
-            call(prune, subject.module, subject.name)
-        before = mask_or_ones(subject.module, subject.name)
-        calls[-1](prune, subject.module, subject.name)
-        return newly_pruned(before, mask_or_ones(subject.module, subject.name), dim)
-
-    return trial
-
-
-def expect_uniform_selection(
-    trial: Callable[[], tuple[torch.Tensor, torch.Tensor]], k: int, trials: int, clause: str,
-    what: str, *, unit: str = "entry", false_alarm: float = FALSE_ALARM_PER_CHECK,
-    max_subsets: int = 64,
-) -> None:
-    """A random method prunes exactly k of the remaining units, every k-subset equally likely.
-
-    `trial()` prunes a fresh tensor once and returns `newly_pruned(...)`; the caller seeds the
-    generators, so the check replays. Every trial must prune exactly k remaining units. Then each
-    remaining unit must be pruned with frequency k/n and, where there are at most `max_subsets`
-    k-subsets, each subset with frequency 1/C(n, k): exact binomial bounds, `false_alarm` split
-    evenly between the two families and Bonferroni within each.
-    """
-    units = unit[:-1] + "ies" if unit.endswith("y") else unit + "s"
-    reference: torch.Tensor | None = None
-    ids: list[int] = []
-    subsets: dict[tuple[int, ...], int] = {}
-    for index in range(trials):
-        candidates, pruned = trial()
-        if reference is None:
-            reference, ids = candidates, candidates.nonzero().flatten().tolist()
-        elif not torch.equal(candidates, reference):
-            fail(clause, f"{what}: the remaining {units} before the call differ between trials "
-                         f"({reference.nonzero().flatten().tolist()} in the first, "
-                         f"{candidates.nonzero().flatten().tolist()} in trial {index})")
-        gone = pruned.tolist()
-        chosen = tuple(i for i in ids if gone[i])
-        expect_equal(len(chosen), k, clause,
-                     f"remaining {units} pruned by {what} (trial {index} of {trials})")
-        subsets[chosen] = subsets.get(chosen, 0) + 1
-    n = len(ids)
-    if not 0 < k < n:
-        return  # a single possible outcome, checked by the count above
-    families = [("positions", Fraction(k, n),
-                 [(f"{unit} {i}", sum(c for s, c in subsets.items() if i in s)) for i in ids])]
-    if math.comb(n, k) <= max_subsets:
-        families.append(("subsets", Fraction(1, math.comb(n, k)),
-                         [(f"{units} {s}", subsets.get(s, 0))
-                          for s in itertools.combinations(ids, k)]))
-    for family, p, counts in families:
-        expect_binomial_counts(counts, trials, p, false_alarm / len(families), clause,
-                               f"{what}, {family} of the {k} pruned among {n} remaining {units}")
 
 
 # --- module snapshots for ATOMIC --------------------------------------------------------------
@@ -523,38 +347,6 @@ def changes_to_others(before: dict[str, Any], after: dict[str, Any]) -> list[str
     return found
 
 
-# --- reading a pruned tensor -------------------------------------------------------------------
-
-def pruning_hooks(prune: Any, module: nn.Module, name: str) -> list[Any]:
-    return [h for h in module._forward_pre_hooks.values()
-            if isinstance(h, prune.BasePruningMethod) and getattr(h, "_tensor_name", None) == name]
-
-
-def history(prune: Any, module: nn.Module, name: str) -> list[Any]:
-    """The methods applied to the tensor, in order (COMPOSE-4)."""
-    hooks = pruning_hooks(prune, module, name)
-    if not hooks:
-        return []
-    hook = hooks[0]
-    return list(hook) if isinstance(hook, prune.PruningContainer) else [hook]
-
-
-def current_mask(module: nn.Module, name: str) -> torch.Tensor | None:
-    """The mask of a pruned tensor, or None: a tensor never pruned has an implicit mask of ones."""
-    return module._buffers.get(f"{name}_mask")
-
-
-def mask_or_ones(module: nn.Module, name: str) -> torch.Tensor:
-    mask = current_mask(module, name)
-    return torch.ones_like(getattr(module, name)) if mask is None else mask.detach().clone()
-
-
-def original(module: nn.Module, name: str) -> torch.Tensor:
-    """The unmasked values: `name_orig` if pruned, else the parameter itself."""
-    orig = module._parameters.get(f"{name}_orig")
-    return (orig if orig is not None else getattr(module, name)).detach()
-
-
 def expect_reparametrized(
     prune: Any, module: nn.Module, name: str, param: torch.Tensor, clause: str, what: str,
 ) -> None:
@@ -582,3 +374,16 @@ def expect_reparametrized(
            f"{what}: {name} must equal {name}_orig * {name}_mask (REPARAM-3)")
     expect_equal(len(pruning_hooks(prune, module, name)), 1, clause,
                  f"{what}: pruning forward pre-hooks for {name!r} (HOOK-1)")
+
+
+# stateful.py (rewritten on another branch) and its repro snippets read these through `ck`; once
+# they read them from conformance.measure, this goes.
+_READ_THROUGH = ('channel_dims', 'history', 'mask_or_ones', 'original', 'remaining_units')
+
+
+def __getattr__(name: str) -> Any:
+    if name in _READ_THROUGH:
+        from conformance import measure
+
+        return getattr(measure, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.registry import Call, python_literal
 
@@ -173,7 +173,7 @@ def _seen_scores(step: Step, subjects: list[models.Subject], config_scores: dict
         given = config_scores.get(i)
         if given is None:
             module, name = subjects[i].module, subjects[i].name
-            given = ck.original(module, name) * ck.mask_or_ones(module, name)
+            given = measure.original(module, name) * measure.mask_or_ones(module, name)
         seen[i] = given.detach().to(CPU, torch.float64).contiguous()
     return seen
 
@@ -198,7 +198,7 @@ def _execute(prune: Any, step: Step, subjects: list[models.Subject], config: Con
 
 
 def _masks(subjects: list[models.Subject]) -> list[torch.Tensor]:
-    return [ck.mask_or_ones(s.module, s.name).to(CPU) for s in subjects]
+    return [measure.mask_or_ones(s.module, s.name).to(CPU) for s in subjects]
 
 
 def run(prune: Any, subjects: Sequence[models.Subject], steps: Sequence[Step],
@@ -304,7 +304,7 @@ def free_choice(record: Record, subjects: list[models.Subject]) -> list[torch.Te
         flat = torch.cat([record.scores[i].abs().reshape(-1)[r]
                           for i, r in zip(step.targets, remaining, strict=True)])
         dtype = subjects[step.targets[0]].param.dtype
-        near = _near(flat, ck.expected_count(step.kwargs["amount"], flat.numel()),
+        near = _near(flat, measure.expected_count(step.kwargs["amount"], flat.numel()),
                      tie_tolerance(dtype))
         if near is None:
             return None
@@ -321,18 +321,18 @@ def free_choice(record: Record, subjects: list[models.Subject]) -> list[torch.Te
     before, scores = record.before[i], record.scores[i]
     if call.method.function == "l1_unstructured":
         remaining = before.ne(0)
-        near = _near(scores.abs()[remaining], ck.expected_count(call.amount, int(remaining.sum())),
-                     tol)
+        near = _near(scores.abs()[remaining],
+                     measure.expected_count(call.amount, int(remaining.sum())), tol)
         if near is None:
             return None
         free[i][remaining] = near
         return free
     if call.method.function == "ln_structured":
         dim = call.kwargs["dim"] % before.dim()
-        alive = ck.alive_channels(before, dim)
+        alive = measure.alive_channels(before, dim)
         channels = scores.movedim(dim, 0).reshape(scores.shape[dim], -1)
         norms = torch.linalg.vector_norm(channels, ord=_norm_order(call.kwargs["n"]), dim=1)
-        near = _near(norms[alive], ck.expected_count(call.amount, int(alive.sum())), tol)
+        near = _near(norms[alive], measure.expected_count(call.amount, int(alive.sum())), tol)
         if near is None:
             return None
         channel_free = torch.zeros_like(alive)
@@ -348,7 +348,7 @@ def free_choice(record: Record, subjects: list[models.Subject]) -> list[torch.Te
 
 def _units(mask: torch.Tensor, step: Step) -> int:
     dim = step.call.dim if step.kind == "call" and step.call is not None else None
-    return ck.remaining_units(mask, dim)
+    return measure.remaining_units(mask, dim)
 
 
 def expect_parity(other: Trace, seen: Trace, clause: str, *, ties: str = "free") -> None:

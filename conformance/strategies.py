@@ -16,8 +16,7 @@ import torch
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 
-from conformance import capabilities, models
-from conformance import checks as ck
+from conformance import capabilities, measure, models
 from conformance.registry import METHODS, Call, Method
 
 
@@ -321,8 +320,9 @@ def calls(
     if "mask" in kwargs:
         kwargs["mask"] = kwargs["mask"].to(device)
     if method.takes_amount:
-        mask = ck.mask_or_ones(subject.module, subject.name)
-        kwargs = {"amount": draw(amounts(ck.remaining_units(mask, kwargs.get("dim")))), **kwargs}
+        mask = measure.mask_or_ones(subject.module, subject.name)
+        remaining = measure.remaining_units(mask, kwargs.get("dim"))
+        kwargs = {"amount": draw(amounts(remaining)), **kwargs}
     if importance_scores and method.takes_importance_scores and draw(st.booleans()):
         kwargs["importance_scores"] = draw(
             score_tensors(shape, subject.param.dtype, device, mode))
@@ -380,7 +380,7 @@ class GlobalTargets:
 
     def remaining(self) -> int:
         """Remaining entries over all the tensors: the n of GLOBAL-1."""
-        return sum(ck.remaining_units(ck.mask_or_ones(s.module, s.name), None)
+        return sum(measure.remaining_units(measure.mask_or_ones(s.module, s.name), None)
                    for s in self.subjects)
 
     def label(self, subject: models.Subject) -> str:

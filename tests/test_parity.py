@@ -10,7 +10,7 @@ import torch
 
 import reference.prune as reference
 from conformance import checks as ck
-from conformance import models, parity
+from conformance import measure, models, parity
 from conformance.registry import METHODS, Call
 
 L1 = METHODS["l1_unstructured"]
@@ -52,7 +52,7 @@ def _flip_one_entry(module: torch.nn.Module, name: str) -> None:
 def _flips_when(condition):
     """l1_unstructured of the reference, with one mask entry flipped when `condition(param)`."""
     def l1_unstructured(module, name, amount, importance_scores=None):
-        flip = condition(ck.original(module, name))
+        flip = condition(measure.original(module, name))
         reference.l1_unstructured(module, name, amount, importance_scores=importance_scores)
         if flip:
             _flip_one_entry(module, name)
@@ -102,7 +102,7 @@ def _breaks_ties_backwards_with_one_thread():
     """l1_unstructured that prunes the highest flat index first among ties when single-threaded:
     a legitimate choice under SELECT-2, not under the deterministic rule of DEVICE-4."""
     def l1_unstructured(module, name, amount, importance_scores=None):
-        param = ck.original(module, name)
+        param = measure.original(module, name)
         if torch.get_num_threads() != 1 or importance_scores is not None:
             return reference.l1_unstructured(module, name, amount, importance_scores)
         flipped = param.detach().flip(list(range(param.dim())))
@@ -153,7 +153,7 @@ def test_close_channel_norms_count_as_ties_in_half_precision():
 
 def test_an_error_on_one_side_only_is_a_parity_failure():
     def l1_unstructured(module, name, amount, importance_scores=None):
-        if not ck.original(module, name).is_contiguous():
+        if not measure.original(module, name).is_contiguous():
             raise RuntimeError("view size is not compatible with input tensor's size and stride")
         return reference.l1_unstructured(module, name, amount, importance_scores)
     fake = Wrapper(l1_unstructured=l1_unstructured)
@@ -171,7 +171,8 @@ def test_global_and_remove_steps_replay():
     a = parity.run(reference, subjects, program)
     b = parity.run(reference, subjects, program, parity.Config(layout="transposed", threads=1))
     parity.expect_parity(a, b, "DEVICE-3", ties="exact")
-    assert ck.pruned_entries(a.records[0].after[0]) + ck.pruned_entries(a.records[0].after[1]) == 7
+    after = a.records[0].after
+    assert measure.pruned_entries(after[0]) + measure.pruned_entries(after[1]) == 7
     assert a.outputs and "global_unstructured([(m0, 'weight'), (m1, 'weight')]" in a.program()
 
 
@@ -182,7 +183,7 @@ def _global_backwards_with_one_thread():
         pairs = list(parameters)
         if torch.get_num_threads() == 1:
             count = len(pairs)
-            scores = {pair: torch.full_like(ck.original(*pair), float(count - i))
+            scores = {pair: torch.full_like(measure.original(*pair), float(count - i))
                       for i, pair in enumerate(pairs)}
             return reference.global_unstructured(pairs, pruning_method, scores, **kwargs)
         return reference.global_unstructured(pairs, pruning_method, importance_scores, **kwargs)
@@ -197,8 +198,8 @@ def test_global_ties_across_tensors_may_move_pruned_entries_between_them():
     program = [parity.Step.global_([0, 1, 2], "L1Unstructured", amount=0.25)]
     a = parity.run(fake, subjects, program, parity.Config(threads=2))
     b = parity.run(fake, subjects, program, parity.Config(threads=1))
-    assert [ck.pruned_entries(m) for m in a.records[0].after] != [
-        ck.pruned_entries(m) for m in b.records[0].after]
+    assert [measure.pruned_entries(m) for m in a.records[0].after] != [
+        measure.pruned_entries(m) for m in b.records[0].after]
     parity.expect_parity(a, b, "DEVICE-3")
     with pytest.raises(ck.SpecViolation, match="DEVICE-4"):
         parity.expect_parity(a, b, "DEVICE-4", ties="exact")

@@ -13,7 +13,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.method_contract.contract import MISSING, NAME, PRUNING_TYPES, Contract, Skipped
 from conformance.method_contract.inputs import (
@@ -318,7 +318,7 @@ def _in_container(c: Contract) -> None:
 
 
 def _hooks(c: Contract, module: torch.nn.Module, name: str) -> list[Any]:
-    return ck.pruning_hooks(c.family, module, name)
+    return measure.pruning_hooks(c.family, module, name)
 
 
 def _expect_reparametrized(c: Contract, subject: models.Subject, param: torch.Tensor,
@@ -390,7 +390,7 @@ def _apply_hook(c: Contract, data: Any) -> None:
 
 def _expect_history(c: Contract, module: torch.nn.Module, name: str, expected: list[str],
                     steps: Steps, clause: str = "COMPOSE-4") -> None:
-    seen = [type(m).__name__ for m in ck.history(c.family, module, name)]
+    seen = [type(m).__name__ for m in measure.history(c.family, module, name)]
     ck.expect(seen == expected, clause,
               f"the hook's history (COMPOSE-4): expected {expected}, seen {seen}\n{steps}")
 
@@ -412,7 +412,7 @@ def _apply_on_a_pruned_tensor(c: Contract, data: Any, subject: models.Subject, s
     """One more `Cls.apply` on a tensor already pruned, held to one pruning hook (HOOK-1):
     the hook apply returned, the hook registered and the mask before the call."""
     module, name = subject.module, subject.name
-    before = ck.current_mask(module, name).detach().clone()
+    before = measure.current_mask(module, name).detach().clone()
     hook = apply_method(c, data, subject, steps, "COMPOSE-4")
     hooks = _hooks(c, module, name)
     ck.expect(len(hooks) == 1, "HOOK-1",

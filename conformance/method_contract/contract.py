@@ -12,8 +12,7 @@ from typing import Any
 
 import torch
 
-from conformance import checks as ck
-from conformance import config, impl
+from conformance import config, impl, measure
 from conformance import strategies as hh
 from conformance.config import UsageError
 from conformance.registry import python_literal
@@ -93,7 +92,7 @@ class Contract:
             return t[remaining], mask[remaining]
         if self.structured and self.has_dim and t.dim() >= 2:
             dim = int(self.dim) % t.dim()  # type: ignore[call-overload]
-            keep = ck.alive_channels(mask, dim).nonzero().flatten().to(t.device)
+            keep = measure.alive_channels(mask, dim).nonzero().flatten().to(t.device)
             return t.index_select(dim, keep), mask.index_select(dim, keep)
         return t, mask
 

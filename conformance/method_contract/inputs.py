@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
 from hypothesis import strategies as st
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.method_contract.contract import SMALL, Contract
 from conformance.registry import python_literal
@@ -173,14 +173,14 @@ def apply_method(c: Contract, data: Any, subject: models.Subject, steps: Steps,
     anything else raised fails `clause`."""
     module, name = subject.module, subject.name
     seed = data.draw(hh.seeds(), label="seed")
-    before = ck.current_mask(module, name)
+    before = measure.current_mask(module, name)
     steps.add(f"torch.manual_seed({seed}); {c.apply_source(name=name)}")
     try:
         with hh.seeded(seed, c.device), quiet():
             return c.cls.apply(module, name, **c.kwargs)
     except Exception as exc:
         if isinstance(exc, ValueError):
-            scores = ck.original(module, name)
+            scores = measure.original(module, name)
             default = torch.ones_like(scores) if before is None else before.detach()
             args = (scores, default) if before is None else c.view(scores * default, default)
             if c.rejects(*args, seed):

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks as ck
+from conformance import measure
 from conformance import strategies as hh
 from conformance.registry import Call, Method, method_ids, methods
 
@@ -15,17 +16,17 @@ AMOUNT_METHODS = methods(takes_amount=True)
 
 def _units_pruned(prune, subject, call: Call) -> tuple[int, int]:
     """(remaining units before the call, units the call pruned)."""
-    before = ck.mask_or_ones(subject.module, subject.name)
+    before = measure.mask_or_ones(subject.module, subject.name)
     call(prune, subject.module, subject.name)
-    after = ck.mask_or_ones(subject.module, subject.name)
-    remaining = ck.remaining_units(before, call.dim)
-    return remaining, remaining - ck.remaining_units(after, call.dim)
+    after = measure.mask_or_ones(subject.module, subject.name)
+    remaining = measure.remaining_units(before, call.dim)
+    return remaining, remaining - measure.remaining_units(after, call.dim)
 
 
 def _draw_call(data, subject, method: Method, amount_strategy) -> Call:
     call = data.draw(hh.calls(subject, [method], importance_scores=False))
-    mask = ck.mask_or_ones(subject.module, subject.name)
-    amount = data.draw(amount_strategy(ck.remaining_units(mask, call.dim)), label="amount")
+    mask = measure.mask_or_ones(subject.module, subject.name)
+    amount = data.draw(amount_strategy(measure.remaining_units(mask, call.dim)), label="amount")
     return Call(method, {**call.kwargs, "amount": amount})
 
 
@@ -47,7 +48,7 @@ def test_float_amount_is_a_fraction_rounded_half_to_even(prune, device, method, 
     call = _draw_call(data, subject, method,
                       lambda units: hh.amounts(units).filter(lambda a: isinstance(a, float)))
     remaining, pruned = _units_pruned(prune, subject, call)
-    expected = ck.expected_count(call.amount, remaining)
+    expected = measure.expected_count(call.amount, remaining)
     ck.expect_equal(pruned, expected, "AMOUNT-2",
                     f"{call.amount!r} of {remaining} units must prune "
                     f"round({call.amount * remaining!r})"
@@ -63,7 +64,7 @@ def test_exact_half_way_fractions_round_to_even(prune, device, method, data):
     subject = data.draw(hh.subjects(device, min_dims=method.min_dims()))
     call = _draw_call(data, subject, method, hh.half_way_fractions)
     remaining, pruned = _units_pruned(prune, subject, call)
-    expected = ck.expected_count(call.amount, remaining)
+    expected = measure.expected_count(call.amount, remaining)
     ck.expect_equal(pruned, expected, "AMOUNT-2",
                     f"{call.amount!r} of {remaining} units is {call.amount * remaining!r}, which "
                     f"rounds half to even to {expected}; units pruned by {call}")
@@ -81,7 +82,7 @@ def test_fraction_counts_only_what_remains(prune, device, method, data):
     call = _draw_call(data, subject, method,
                       lambda units: hh.amounts(units).filter(lambda a: isinstance(a, float)))
     remaining, pruned = _units_pruned(prune, subject, call)
-    ck.expect_equal(pruned, ck.expected_count(call.amount, remaining), "AMOUNT-3",
+    ck.expect_equal(pruned, measure.expected_count(call.amount, remaining), "AMOUNT-3",
                     f"after {first}, {call.amount!r} of the {remaining} remaining units; "
                     f"units pruned by {call}")
 
@@ -94,9 +95,9 @@ def test_zero_amount_prunes_nothing_but_reparametrizes(prune, device, method, am
     subject = data.draw(hh.subjects(device, min_dims=method.min_dims()))
     call = _draw_call(data, subject, method, lambda units: st.just(amount))
     call(prune, subject.module, subject.name)
-    mask = ck.current_mask(subject.module, subject.name)
+    mask = measure.current_mask(subject.module, subject.name)
     ck.expect(mask is not None, "AMOUNT-4", f"{call} must register {subject.name}_mask")
-    ck.expect_equal(ck.pruned_entries(mask), 0, "AMOUNT-4", f"entries pruned by {call}")
+    ck.expect_equal(measure.pruned_entries(mask), 0, "AMOUNT-4", f"entries pruned by {call}")
 
 
 def _bad_amount_cases() -> list:
@@ -116,7 +117,8 @@ def test_bad_amount_is_rejected(prune, device, method, bad, data):
     call = data.draw(hh.calls(subject, [method], importance_scores=False))
     value = bad.value
     if bad.clause == "AMOUNT-6":  # one more than the units that remain
-        value = ck.remaining_units(ck.mask_or_ones(subject.module, subject.name), call.dim) + 1
+        mask = measure.mask_or_ones(subject.module, subject.name)
+        value = measure.remaining_units(mask, call.dim) + 1
     bad_call = Call(method, {**call.kwargs, "amount": value})
     exc = ck.expect_raises(bad.clause, bad.error,
                            lambda: bad_call(prune, subject.module, subject.name), repr(bad_call))
@@ -130,7 +132,7 @@ def test_numpy_scalars_are_amounts(prune, device, method, data):
     np = pytest.importorskip("numpy", reason="numpy scalars need numpy")
     subject = data.draw(hh.subjects(device, min_dims=method.min_dims()))
     call = data.draw(hh.calls(subject, [method], importance_scores=False))
-    units = ck.remaining_units(ck.mask_or_ones(subject.module, subject.name), call.dim)
+    units = measure.remaining_units(measure.mask_or_ones(subject.module, subject.name), call.dim)
     as_int = data.draw(st.booleans(), label="integer")
     if as_int:
         amount = data.draw(st.sampled_from([np.int64, np.int32, np.uint8]))(

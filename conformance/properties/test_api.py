@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks as ck
+from conformance import measure
 from conformance import strategies as hh
 from conformance.registry import METHODS
 
@@ -160,7 +161,8 @@ def test_amount_helpers_count_and_validate_as_the_spec_does(prune, data):
     amount = data.draw(hh.amounts(units), label="amount")
     call = f"(amount={amount!r}, tensor_size={units})"
     ck.expect_equal(_helper(prune, "_compute_nparams_toprune")(amount, units),
-                    ck.expected_count(amount, units), "API-4", f"_compute_nparams_toprune{call}")
+                    measure.expected_count(amount, units), "API-4",
+                    f"_compute_nparams_toprune{call}")
     _helper(prune, "_validate_pruning_amount_init")(amount)
     _helper(prune, "_validate_pruning_amount")(amount, units)
     ck.expect_raises("API-4", ValueError,

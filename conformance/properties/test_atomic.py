@@ -19,7 +19,7 @@ from torch import nn
 
 from conformance import bad_inputs as bi
 from conformance import checks as ck
-from conformance import devices, models
+from conformance import devices, measure, models
 from conformance import strategies as hh
 
 
@@ -36,7 +36,7 @@ GLOBAL = bi.bad_calls(is_global=True)
 
 
 def _tensor_pruned(prune, subject: models.Subject) -> bool:
-    return bool(ck.pruning_hooks(prune, subject.module, subject.name))
+    return bool(measure.pruning_hooks(prune, subject.module, subject.name))
 
 
 def _expect_still_works(prune, subject: models.Subject, was_pruned: bool, module_was_pruned: bool,
@@ -69,7 +69,7 @@ def _expect_still_works(prune, subject: models.Subject, was_pruned: bool, module
 def _check(prune, device, drawn: bi.Drawn, atomic_clause: str) -> None:
     entry, invocation = drawn.entry, drawn.invocation
     usable = [s for s in drawn.subjects
-              if devices.same_device(ck.original(s.module, s.name).device, device)]
+              if devices.same_device(measure.original(s.module, s.name).device, device)]
     before = [(s, _tensor_pruned(prune, s), prune.is_pruned(s.module)) for s in usable]
     # One container, so that one snapshot covers every module the call may touch (ATOMIC-2).
     modules = nn.ModuleList(invocation.modules)

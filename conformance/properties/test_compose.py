@@ -19,7 +19,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.registry import METHODS, NORMS, Call, Method, method_ids, methods, python_literal
 
@@ -49,14 +49,14 @@ def _step(prune: Any, data: Any, subject: models.Subject, steps: list[str],
                      label=f"call {len(steps)}")
     applied = hh.Applied(call, data.draw(hh.seeds(), label="seed"))
     steps.append(applied.source(name=name))
-    before = ck.mask_or_ones(module, name)
+    before = measure.mask_or_ones(module, name)
     scores = call.kwargs.get("importance_scores")
     if scores is None:
-        scores = ck.original(module, name) * before
+        scores = measure.original(module, name) * before
     scores = scores.detach().clone()
     with hh.seeded(applied.seed, subject.param.device):
         call(prune, module, name)
-    return Step(call, before, ck.mask_or_ones(module, name), scores)
+    return Step(call, before, measure.mask_or_ones(module, name), scores)
 
 
 def _start(subject: models.Subject) -> list[str]:
@@ -95,7 +95,7 @@ def _expect_acts_on_remaining(step: Step, what: str) -> None:
             ck.expect_same_mask(after, before * given, "COMPOSE-2",
                                 f"a 'global' method acts on all entries; mask after\n{what}")
         return
-    candidates, pruned = ck.newly_pruned(before, after, call.dim)
+    candidates, pruned = measure.newly_pruned(before, after, call.dim)
     if call.method.structured:
         expected = before.clone().index_fill_(
             call.dim % before.dim(), pruned.nonzero().flatten().to(before.device), 0)
@@ -108,7 +108,7 @@ def _expect_acts_on_remaining(step: Step, what: str) -> None:
                             f"only remaining entries may be pruned, after\n{what}")
         unit = "entries"
     remaining = int(candidates.sum())
-    k = ck.expected_count(call.amount, remaining) if call.method.takes_amount else 0
+    k = measure.expected_count(call.amount, remaining) if call.method.takes_amount else 0
     ck.expect_equal(int(pruned.sum()), k, "COMPOSE-2",
                     f"{unit} pruned among the {remaining} remaining by the last call of\n{what}")
 
@@ -141,12 +141,12 @@ def _expect_ranked_by(step: Step, name: str, what: str, clause: str = "COMPOSE-3
     """The units the call pruned rank lowest by the spec's scores (`step.scores`): |score| for
     entries, the channel norm for channels. Any choice among equal scores passes."""
     call = step.call
-    candidates, pruned = ck.newly_pruned(step.before, step.after, call.dim)
+    candidates, pruned = measure.newly_pruned(step.before, step.after, call.dim)
     dtype = step.scores.dtype
     if call.method.structured:
         # Norms are rounded to the scores' dtype, and may exceed each other by a few rounding
         # steps of it, as an implementation computing them in that dtype may (as in STRUCT-1).
-        norms = ck.channel_norms(step.scores, call.kwargs["n"], call.dim).to(dtype).double()
+        norms = measure.channel_norms(step.scores, call.kwargs["n"], call.dim).to(dtype).double()
         ck.expect_smallest_pruned(norms, candidates, pruned, clause,
                                   f"L{call.kwargs['n']} norms of the channels along "
                                   f"dim={call.dim} of {name}_orig * {name}_mask, after\n"
@@ -220,7 +220,7 @@ def test_later_call_sees_values_changed_since_the_last_forward(prune, device, me
             _step(prune, data, subject, steps)
     subject.forward()
     steps.append("module(inputs)")
-    mask = ck.mask_or_ones(module, name)
+    mask = measure.mask_or_ones(module, name)
     orig = module._parameters[f"{name}_orig"]
     stale = (orig.detach() * mask).double().cpu()
     call = data.draw(hh.calls(subject, [method], importance_scores=False), label="call shape")
@@ -229,7 +229,7 @@ def test_later_call_sees_values_changed_since_the_last_forward(prune, device, me
         dim = call.dim % orig.dim()
         assume(orig.shape[dim] >= 2)
         n = data.draw(st.sampled_from(_SCALING_NORMS), label="n")
-        values = _reversed_ranks(ck.channel_norms(stale, n, dim).tolist())
+        values = _reversed_ranks(measure.channel_norms(stale, n, dim).tolist())
         shape = [1] * orig.dim()
         shape[dim] = orig.shape[dim]
         fresh = torch.tensor(values, dtype=torch.float64).reshape(shape).expand(orig.shape)
@@ -252,10 +252,10 @@ def test_later_call_sees_values_changed_since_the_last_forward(prune, device, me
     amount = data.draw(hh.interior_counts(units), label="amount")
     rescore = Call(method, {"amount": amount, **kwargs})
     steps.append(repr(rescore))
-    before = ck.mask_or_ones(module, name)
+    before = measure.mask_or_ones(module, name)
     scores = orig.detach() * before
     rescore(prune, module, name)
-    step = Step(rescore, before, ck.mask_or_ones(module, name), scores)
+    step = Step(rescore, before, measure.mask_or_ones(module, name), scores)
     _expect_ranked_by(step, subject.name, _text(steps))
 
 
@@ -280,7 +280,7 @@ def test_history_lists_the_calls_in_order(prune, device, data):
         if index == 0:
             continue
         what = _text(steps)
-        hooks = ck.pruning_hooks(prune, module, name)
+        hooks = measure.pruning_hooks(prune, module, name)
         ck.expect_equal(len(hooks), 1, "COMPOSE-4", f"pruning hooks for {name!r} after\n{what}")
         hook = hooks[0]
         ck.expect(isinstance(hook, prune.PruningContainer), "COMPOSE-4",
@@ -399,7 +399,7 @@ def test_container_applies_its_last_method_to_what_remains(prune, device, prunin
         seen_t, seen_mask = seen_t.flatten(), seen_mask.flatten()
     elif structured:
         d = dim % len(shape)
-        keep = ck.alive_channels(mask, d).nonzero().flatten().to(device)
+        keep = measure.alive_channels(mask, d).nonzero().flatten().to(device)
         part_t, part_mask = t.index_select(d, keep), mask.index_select(d, keep)
         part = part_mask * pattern[: part_t.numel()].reshape(part_t.shape).to(dtype)
         expected = mask.clone().index_copy_(d, keep, part)

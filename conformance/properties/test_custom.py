@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.bad_inputs import other_shape
 from conformance.registry import METHODS, Call, Method, python_literal
@@ -77,7 +77,7 @@ def every_other_remaining(before: torch.Tensor, dim: int | None) -> torch.Tensor
         flat = before.flatten().clone()
         flat[flat.ne(0).nonzero().flatten()[::2]] = 0
         return flat.reshape(before.shape)
-    alive = ck.alive_channels(before, dim).nonzero().flatten()[::2].to(before.device)
+    alive = measure.alive_channels(before, dim).nonzero().flatten()[::2].to(before.device)
     return before.index_fill(dim % before.dim(), alive, 0)
 
 
@@ -119,17 +119,17 @@ def test_user_method_prunes_like_a_built_in(prune, device, kind, data):
                      + ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
                      + ")")
         what = "\n".join(steps)
-        before = ck.mask_or_ones(module, name)
-        history = ck.history(prune, module, name)
+        before = measure.mask_or_ones(module, name)
+        history = measure.history(prune, module, name)
         hook = cls.apply(module, name, *args, **kwargs)
-        ck.expect_same_mask(ck.mask_or_ones(module, name), every_other_remaining(before, dim),
+        ck.expect_same_mask(measure.mask_or_ones(module, name), every_other_remaining(before, dim),
                             "CUSTOM-1", f"mask after\n{what}")
         ck.expect_reparametrized(prune, module, name, param, "CUSTOM-1", what)
-        seen = ck.history(prune, module, name)
+        seen = measure.history(prune, module, name)
         ck.expect_equal([type(m).__name__ for m in seen],
                         [*(type(m).__name__ for m in history), cls.__name__], "CUSTOM-1",
                         f"hook history after\n{what}")
-        ck.expect(hook is ck.pruning_hooks(prune, module, name)[0], "CUSTOM-1",
+        ck.expect(hook is measure.pruning_hooks(prune, module, name)[0], "CUSTOM-1",
                   f"{what}\nmust return the hook now registered for {name!r} (HOOK-3)")
         ck.expect(seen[-1]._tensor_name == name and getattr(seen[-1], "dim", dim) == dim,
                   "CUSTOM-1", f"{what}\nthe method object must know its tensor and its dim")
@@ -187,7 +187,7 @@ def test_method_prune_returns_t_times_its_mask(prune, device, case, data):
         call = data.draw(hh.calls(subject, [entry]), label="arguments")
         if entry.takes_amount and default_mask is not None:
             # Valid whether compute_mask counts the units of t or those default_mask leaves.
-            left = ck.remaining_units(default_mask, call.dim)
+            left = measure.remaining_units(default_mask, call.dim)
             call = Call(entry, {**call.kwargs,
                                 "amount": data.draw(hh.amounts(left), label="amount")})
         method = _method_object(prune, entry, call.kwargs)
@@ -227,13 +227,13 @@ def test_identity_prunes_nothing(prune, device, state, data):
         steps += _earlier(prune, data, subject, 1, 2)
     steps.append(f"prune.identity(module, {name!r})")
     what = "\n".join(steps)
-    before = ck.mask_or_ones(module, name)
-    history = ck.history(prune, module, name)
+    before = measure.mask_or_ones(module, name)
+    history = measure.history(prune, module, name)
     prune.identity(module, name)
     ck.expect_reparametrized(prune, module, name, param, "CUSTOM-3", what)
-    ck.expect_same_mask(ck.mask_or_ones(module, name), before, "CUSTOM-3",
+    ck.expect_same_mask(measure.mask_or_ones(module, name), before, "CUSTOM-3",
                         f"identity must prune nothing; mask after\n{what}")
-    seen = ck.history(prune, module, name)
+    seen = measure.history(prune, module, name)
     ck.expect(len(seen) == len(history) + 1 and isinstance(seen[-1], prune.Identity),
               "CUSTOM-3", f"{what}\nthe hook history must end with an Identity, is "
                           f"{[type(m).__name__ for m in seen]}")
@@ -265,7 +265,7 @@ def test_custom_from_mask_prunes_its_zeros(prune, device, mask_dtype, data):
     mask = torch.tensor(values, dtype=torch.float64).reshape(param.shape).to(device, dtype)
     steps.append(f"prune.custom_from_mask(module, {name!r}, mask={python_literal(mask)})")
     what = "\n".join(steps)
-    before = ck.mask_or_ones(module, name)
+    before = measure.mask_or_ones(module, name)
     prune.custom_from_mask(module, name, mask=mask)
     stored = module._buffers.get(f"{name}_mask")
     ck.expect(stored is not None, "CUSTOM-4", f"{what}\nmust register {name}_mask")

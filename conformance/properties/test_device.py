@@ -15,7 +15,7 @@ from hypothesis import assume, given, note, reject, settings
 from hypothesis import strategies as st
 
 from conformance import bad_inputs as bi
-from conformance import capabilities, models, parity
+from conformance import capabilities, measure, models, parity
 from conformance import checks as ck
 from conformance import strategies as hh
 from conformance.registry import GLOBAL, METHODS, Call, Method, method_ids, methods
@@ -175,14 +175,14 @@ def test_every_float_dtype_prunes_exact_counts(prune, device, dtype, data):
     subject = data.draw(hh.subjects(device, dtype=dtype))
     for _ in range(data.draw(st.integers(1, 2), label="calls")):
         call = data.draw(hh.calls(subject, methods(takes_amount=True)), label="call")
-        before = ck.mask_or_ones(subject.module, subject.name)
+        before = measure.mask_or_ones(subject.module, subject.name)
         with hh.seeded(data.draw(hh.seeds(), label="seed"), device):
             call(prune, subject.module, subject.name)
-        after = ck.mask_or_ones(subject.module, subject.name)
-        ck.expect_binary_mask(after, ck.original(subject.module, subject.name), "DEVICE-2")
-        remaining = ck.remaining_units(before, call.dim)
-        ck.expect_equal(remaining - ck.remaining_units(after, call.dim),
-                        ck.expected_count(call.amount, remaining), "DEVICE-2",
+        after = measure.mask_or_ones(subject.module, subject.name)
+        ck.expect_binary_mask(after, measure.original(subject.module, subject.name), "DEVICE-2")
+        remaining = measure.remaining_units(before, call.dim)
+        ck.expect_equal(remaining - measure.remaining_units(after, call.dim),
+                        measure.expected_count(call.amount, remaining), "DEVICE-2",
                         f"units pruned by {call} on a {dtype} tensor of {remaining} units")
 
 
@@ -216,7 +216,7 @@ def _random_case(data: st.DataObject, device: torch.device, method: Method,
     subject = data.draw(hh.subjects(device, dtype=data.draw(_dtypes(device)),
                                     min_dims=method.min_dims()))
     call = data.draw(hh.calls(subject, [method]), label="call")
-    units = ck.remaining_units(ck.mask_or_ones(subject.module, subject.name), call.dim)
+    units = measure.remaining_units(measure.mask_or_ones(subject.module, subject.name), call.dim)
     assume(units >= 2)
     amount = data.draw(st.integers(1, units - 1), label="amount")
     return subject, Call(method, {**call.kwargs, "amount": amount})
@@ -230,7 +230,7 @@ def _pruned_mask(prune, subject: models.Subject, call: Call, seed: int,
         if perturb_cpu:
             torch.default_generator.manual_seed(seed ^ 0x5DEECE66D)  # the CPU's alone
         call(prune, module, subject.name)
-    return ck.mask_or_ones(module, subject.name).cpu()
+    return measure.mask_or_ones(module, subject.name).cpu()
 
 
 @pytest.mark.clause("SELECT-6", "SELECT-7", "STRUCT-5")
@@ -241,12 +241,12 @@ def test_random_methods_on_the_device_are_exact_and_reproducible(prune, device, 
     subject, call = _random_case(data, device, method)
     seed = data.draw(hh.seeds(), label="seed")
     mask = _pruned_mask(prune, subject, call, seed)
-    units = ck.remaining_units(torch.ones_like(mask), call.dim)
+    units = measure.remaining_units(torch.ones_like(mask), call.dim)
     clause = "STRUCT-5" if method.structured else "SELECT-6"
-    ck.expect_equal(units - ck.remaining_units(mask, call.dim), call.amount, clause,
+    ck.expect_equal(units - measure.remaining_units(mask, call.dim), call.amount, clause,
                     f"units pruned by {call} on {device}")
     if method.structured:
-        dims = ck.channel_dims(mask.dim(), call.dim)
+        dims = measure.channel_dims(mask.dim(), call.dim)
         whole = mask.amin(dim=dims) == mask.amax(dim=dims)
         ck.expect(bool(whole.all()), clause, f"{call} on {device} must prune whole channels")
     again = _pruned_mask(prune, subject, call, seed)
@@ -271,7 +271,7 @@ def test_random_methods_draw_from_the_device_generator(prune, device, method, da
         ck.expect(torch.equal(torch.get_rng_state(), cpu_state), "DEVICE-5",
                   f"{call} on a {device} parameter drew from the CPU generator")
     ck.expect_same_mask(_pruned_mask(prune, subject, call, seed, perturb_cpu=True),
-                        ck.mask_or_ones(module, subject.name).cpu(), "DEVICE-5",
+                        measure.mask_or_ones(module, subject.name).cpu(), "DEVICE-5",
                         f"{call} on {device} with the CPU generator reseeded in between: the mask "
                         "must depend on the device's generator alone")
 
@@ -337,8 +337,8 @@ def test_counts_stay_exact_beyond_float32_integers(prune, device, target, data):
                                           prune.L1Unstructured, amount=amount)
             else:
                 getattr(prune, target)(subjects[0].module, "weight", amount=amount)
-        expected = ck.expected_count(amount, total)
-    pruned = sum(ck.pruned_entries(ck.current_mask(s.module, "weight")) for s in subjects)
+        expected = measure.expected_count(amount, total)
+    pruned = sum(measure.pruned_entries(measure.current_mask(s.module, "weight")) for s in subjects)
     ck.expect_equal(pruned, expected, "DEVICE-7", f"entries pruned by {target} of {total} "
                                                   f"entries (2**24 + {total - BIG})")
 
@@ -362,8 +362,8 @@ def _layout_subjects(device: torch.device, layout: str, dtype: torch.dtype,
 def _prunes_something(subject: models.Subject, call: Call) -> Call:
     """The call with an amount that prunes at least one unit: a call that prunes nothing need not
     look at the tensor at all, and would not test its layout."""
-    units = ck.remaining_units(ck.mask_or_ones(subject.module, subject.name), call.dim)
-    if call.method.takes_amount and units and ck.expected_count(call.amount, units) == 0:
+    units = measure.remaining_units(measure.mask_or_ones(subject.module, subject.name), call.dim)
+    if call.method.takes_amount and units and measure.expected_count(call.amount, units) == 0:
         return Call(call.method, {**call.kwargs, "amount": 1})
     return call
 
@@ -413,19 +413,19 @@ def test_random_methods_prune_exact_counts_on_any_layout(prune, device, method, 
     template = data.draw(_layout_subjects(device, layout, dtype), label="m0")
     subject = parity.replicate(template, parity.Config(device, layout))
     call = _prunes_something(subject, data.draw(hh.calls(subject, [method]), label="call"))
-    units = ck.remaining_units(torch.ones_like(subject.param), call.dim)
+    units = measure.remaining_units(torch.ones_like(subject.param), call.dim)
     with hh.seeded(data.draw(hh.seeds(), label="seed"), device):
         try:
             call(prune, subject.module, subject.name)
         except Exception as exc:
             ck.fail("DEVICE-8", f"{call} on a {layout} parameter of shape "
                                 f"{tuple(subject.param.shape)} raised {type(exc).__name__}: {exc}")
-    mask = ck.current_mask(subject.module, subject.name)
-    ck.expect_binary_mask(mask, ck.original(subject.module, subject.name), "DEVICE-8")
-    ck.expect_equal(units - ck.remaining_units(mask, call.dim),
-                    ck.expected_count(call.amount, units), "DEVICE-8",
+    mask = measure.current_mask(subject.module, subject.name)
+    ck.expect_binary_mask(mask, measure.original(subject.module, subject.name), "DEVICE-8")
+    ck.expect_equal(units - measure.remaining_units(mask, call.dim),
+                    measure.expected_count(call.amount, units), "DEVICE-8",
                     f"units pruned by {call} on a {layout} parameter")
     if method.structured:
-        dims = ck.channel_dims(mask.dim(), call.dim)
+        dims = measure.channel_dims(mask.dim(), call.dim)
         ck.expect(bool((mask.amin(dim=dims) == mask.amax(dim=dims)).all()), "DEVICE-8",
                   f"{call} on a {layout} parameter must prune whole channels")

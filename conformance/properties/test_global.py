@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from torch import nn
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models, statistics
 from conformance import strategies as hh
 from conformance.registry import python_literal
-from conformance.uniformity import TRIALS
+from conformance.statistics import TRIALS
 
 # The unstructured methods global_unstructured accepts, by class name (GLOBAL-6).
 GLOBAL_METHODS = ("L1Unstructured", "RandomUnstructured")
@@ -56,8 +56,8 @@ class GlobalRun:
 def _scores_of(subject: models.Subject, given: torch.Tensor | None) -> torch.Tensor:
     if given is not None:
         return given.detach().flatten().cpu().double()
-    mask = ck.mask_or_ones(subject.module, subject.name)
-    return (ck.original(subject.module, subject.name) * mask).flatten().cpu().double()
+    mask = measure.mask_or_ones(subject.module, subject.name)
+    return (measure.original(subject.module, subject.name) * mask).flatten().cpu().double()
 
 
 def _source(targets: hh.GlobalTargets, method_name: str, amount: object,
@@ -78,14 +78,14 @@ def _run(prune: Any, targets: hh.GlobalTargets, method_name: str, amount: object
     """Make the call (under `seed`, for the random method); `parameters` replaces the list of
     pairs (GLOBAL-7)."""
     subjects = targets.subjects
-    before = [ck.mask_or_ones(s.module, s.name) for s in subjects]
+    before = [measure.mask_or_ones(s.module, s.name) for s in subjects]
     flat = torch.cat([_scores_of(s, (scores or {}).get((s.module, s.name))) for s in subjects])
     extra = {} if scores is None else {"importance_scores": scores}
     source = _source(targets, method_name, amount, scores, pairs_source)
     with hh.seeded(seed, subjects[0].param.device):
         prune.global_unstructured(targets.pairs if parameters is None else parameters,
                                   getattr(prune, method_name), amount=amount, **extra)
-    after = [ck.mask_or_ones(s.module, s.name) for s in subjects]
+    after = [measure.mask_or_ones(s.module, s.name) for s in subjects]
     return GlobalRun(source, before, after, flat)
 
 
@@ -94,7 +94,7 @@ def _amounts(units: int) -> st.SearchStrategy[int | float]:
 
 
 def _expect_count(run: GlobalRun, amount: object, clause: str) -> None:
-    expected = ck.expected_count(amount, run.remaining)
+    expected = measure.expected_count(amount, run.remaining)
     ck.expect_equal(int(run.pruned.sum()), expected, clause,
                     f"entries pruned among the {run.remaining} remaining in all tensors "
                     f"(k = {expected} from amount={amount!r}) by\n{run.source}\n")
@@ -176,14 +176,14 @@ def test_each_tensor_is_pruned_as_by_custom_from_mask(prune, device, method_name
     targets = data.draw(hh.global_targets(prune, device), label="targets")
     params = [module._parameters.get(f"{name}_orig", module._parameters.get(name))
               for module, name in targets.pairs]
-    histories = [ck.history(prune, module, name) for module, name in targets.pairs]
+    histories = [measure.history(prune, module, name) for module, name in targets.pairs]
     amount = data.draw(_amounts(targets.remaining()), label="amount")
     run = _run(prune, targets, method_name, amount, data.draw(hh.seeds(), label="seed"))
     for subject, param, earlier in zip(targets.subjects, params, histories, strict=True):
         module, name = subject.module, subject.name
         what = f"{targets.label(subject)} after\n{run.source}\n"
         ck.expect_reparametrized(prune, module, name, param, "GLOBAL-5", what)
-        seen = ck.history(prune, module, name)
+        seen = measure.history(prune, module, name)
         ck.expect_equal([type(m).__name__ for m in seen],
                         [*(type(m).__name__ for m in earlier), "CustomFromMask"], "GLOBAL-5",
                         f"{what}hook history of {targets.label(subject)}")
@@ -277,7 +277,7 @@ def test_any_iterable_of_pairs_is_read_once(prune, device, kind, data):
                             f"pairs, raised {type(exc).__name__}: {exc}")
     _expect_count(run, amount, "GLOBAL-7")
     for subject in targets.subjects:
-        last = (ck.history(prune, subject.module, subject.name) or [None])[-1]
+        last = (measure.history(prune, subject.module, subject.name) or [None])[-1]
         ck.expect(isinstance(last, prune.CustomFromMask), "GLOBAL-7",
                   f"{targets.label(subject)} must be pruned by the call given a {kind} of pairs, "
                   f"its hook history ends with {type(last).__name__}")
@@ -328,12 +328,12 @@ def test_random_global_pruning_is_uniform_across_tensors(prune, device):
             start += numel
         prune.global_unstructured([(s.module, s.name) for s in subjects],
                                   prune.RandomUnstructured, amount=3)
-        pruned = torch.cat([ck.mask_or_ones(s.module, s.name).eq(0).flatten().cpu()
+        pruned = torch.cat([measure.mask_or_ones(s.module, s.name).eq(0).flatten().cpu()
                             for s in subjects])
         return torch.ones_like(pruned), pruned
 
     with hh.seeded(seed, device):
-        ck.expect_uniform_selection(
+        statistics.expect_uniform_selection(
             trial, 3, TRIALS, "GLOBAL-9",
             "prune.global_unstructured([(m0, 'weight'), (m1, 'weight')], "
             f"prune.RandomUnstructured, amount=3) on Holder(2) and Holder(4) holding 1..6 after "

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from conformance import checks as ck
-from conformance import models, parity
+from conformance import measure, models, parity
 from conformance import strategies as hh
 from conformance.registry import METHODS, method_ids
 
@@ -56,7 +56,7 @@ def test_one_hook_per_pruned_tensor(prune, device, data):
         ck.expect_equal(sorted(getattr(h, "_tensor_name", None) for h in hooks), sorted(calls),
                         "HOOK-1", f"the tensors named by the module's pruning hooks after\n{what}")
         for name, classes in calls.items():
-            own = ck.pruning_hooks(prune, module, name)
+            own = measure.pruning_hooks(prune, module, name)
             ck.expect_equal(len(own), 1, "HOOK-1", f"pruning hooks for {name!r} after\n{what}")
             if len(classes) == 1:
                 cls = getattr(prune, classes[0])
@@ -134,7 +134,7 @@ def test_apply_returns_the_registered_hook(prune, device, method, data):
     what = "\n".join(steps)
     ck.expect(isinstance(hook, cls), "HOOK-3",
               f"{what}\nmust return a {method.class_name}, returned {type(hook).__name__}")
-    ck.expect([id(h) for h in ck.pruning_hooks(prune, module, name)] == [id(hook)], "HOOK-3",
+    ck.expect([id(h) for h in measure.pruning_hooks(prune, module, name)] == [id(hook)], "HOOK-3",
               f"{what}\nmust return the hook it registered for {name!r}")
     module.register_forward_pre_hook(lambda mod, inputs: None)
     steps.append("module.register_forward_pre_hook(lambda mod, inputs: None)")
@@ -152,7 +152,7 @@ def test_apply_returns_the_registered_hook(prune, device, method, data):
         container = second_cls.apply(module, name, **second.kwargs)
     ck.expect(isinstance(container, prune.PruningContainer), "HOOK-3",
               f"{what}\nmust return a PruningContainer, returned {type(container).__name__}")
-    ck.expect([id(h) for h in ck.pruning_hooks(prune, module, name)] == [id(container)],
+    ck.expect([id(h) for h in measure.pruning_hooks(prune, module, name)] == [id(container)],
               "HOOK-3", f"{what}\nmust return the hook it registered for {name!r}")
     order = list(module._forward_pre_hooks.values())
     ck.expect([id(h) for h in order] == [*map(id, rest), id(container)], "HOOK-3",

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from conformance import checks as ck
-from conformance import models, parity
+from conformance import measure, models, parity
 from conformance import strategies as hh
 from conformance.registry import METHODS, method_ids
 
@@ -107,7 +107,7 @@ def test_remove_drops_orig_mask_and_hook(prune, device, data):
               "REMOVE-2", f"{name}_orig must be gone after\n{what}")
     ck.expect(f"{name}_mask" not in module._buffers and not hasattr(module, f"{name}_mask"),
               "REMOVE-2", f"{name}_mask must be gone after\n{what}")
-    ck.expect_equal(len(ck.pruning_hooks(prune, module, name)), 0, "REMOVE-2",
+    ck.expect_equal(len(measure.pruning_hooks(prune, module, name)), 0, "REMOVE-2",
                     f"pruning hooks for {name!r} after\n{what}")
     ck.expect_equal(sorted(module.state_dict()), sorted(keys), "REMOVE-2",
                     f"state_dict keys after\n{what}")
@@ -226,13 +226,13 @@ def test_pruning_after_remove_starts_fresh(prune, device, method, data):
     steps.append(applied.source(name=name))
     what = "\n".join(steps)
     call = applied.call
-    hooks = ck.pruning_hooks(prune, module, name)
+    hooks = measure.pruning_hooks(prune, module, name)
     cls = getattr(prune, method.class_name)
     ck.expect(len(hooks) == 1 and isinstance(hooks[0], cls)
               and not isinstance(hooks[0], prune.PruningContainer), "REMOVE-4",
               f"the hook must be the new {method.class_name} alone, is "
               f"{[type(h).__name__ for h in hooks]} (history "
-              f"{[type(m).__name__ for m in ck.history(prune, module, name)]}) after\n{what}")
+              f"{[type(m).__name__ for m in measure.history(prune, module, name)]}) after\n{what}")
     ck.expect(module._parameters.get(f"{name}_orig") is param, "REMOVE-4",
               f"{name}_orig must be the Parameter again after\n{what}")
     mask = module._buffers.get(f"{name}_mask")
@@ -241,9 +241,9 @@ def test_pruning_after_remove_starts_fresh(prune, device, method, data):
         ck.expect_same_mask(mask, call.kwargs["mask"].to(mask.device), "REMOVE-4",
                             f"exactly the given mask, the first pruning forgotten, after\n{what}")
     else:
-        units = ck.remaining_units(torch.ones_like(mask), call.dim)
-        k = ck.expected_count(call.amount, units) if method.takes_amount else 0
-        ck.expect_equal(units - ck.remaining_units(mask, call.dim), k, "REMOVE-4",
+        units = measure.remaining_units(torch.ones_like(mask), call.dim)
+        k = measure.expected_count(call.amount, units) if method.takes_amount else 0
+        ck.expect_equal(units - measure.remaining_units(mask, call.dim), k, "REMOVE-4",
                         f"units pruned, counted over all {units}, after\n{what}")
 
 

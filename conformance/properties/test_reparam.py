@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.registry import Call, methods
 
@@ -109,7 +109,7 @@ def test_mask_dtype_ignores_the_dtype_of_importance_scores(prune, device, method
     call = data.draw(hh.calls(subject, [method], importance_scores=False), label="call")
     kwargs = dict(call.kwargs)
     if when == "first":
-        units = ck.remaining_units(ck.mask_or_ones(module, name), call.dim)
+        units = measure.remaining_units(measure.mask_or_ones(module, name), call.dim)
         kwargs["amount"] = data.draw(st.integers(1, units), label="amount")
     kwargs["importance_scores"] = data.draw(
         hh.score_tensors(tuple(subject.param.shape), scores_dtype, device), label="scores")

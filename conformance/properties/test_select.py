@@ -1,7 +1,8 @@
 """SELECT: which entries unstructured methods prune.
 
-Statistical checks here (they spend `ck.FALSE_ALARM_PER_CHECK` each of the run's budget of
-`ck.FALSE_ALARM_PER_RUN` = 1e-6, at most `ck.STATISTICAL_CHECKS_PER_RUN` in the suite): the three
+Statistical checks here (they spend `statistics.FALSE_ALARM_PER_CHECK` each of the run's
+budget of `statistics.FALSE_ALARM_PER_RUN` = 1e-6, at most
+`statistics.STATISTICAL_CHECKS_PER_RUN` in the suite): the three
 cases of `test_random_unstructured_chooses_uniformly`.
 """
 
@@ -17,10 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.registry import GLOBAL, Call, Method, method_ids, methods
-from conformance.uniformity import Uniformity, expect_uniform_choice, uniformity_params
+from conformance.statistics import Uniformity, expect_uniform_choice, uniformity_params
 
 # The methods that rank entries by |score| (l1_unstructured), and the random ones.
 SCORED = methods(structured=False, random=False, takes_importance_scores=True)
@@ -60,7 +61,7 @@ def _scores(subject: models.Subject, call: Call) -> torch.Tensor:
     orig * mask (COMPOSE-3)."""
     scores = call.kwargs.get("importance_scores")
     if scores is None:
-        scores = ck.original(subject.module, subject.name) * ck.mask_or_ones(
+        scores = measure.original(subject.module, subject.name) * measure.mask_or_ones(
             subject.module, subject.name)
     return scores.detach().flatten().cpu().clone()
 
@@ -68,11 +69,11 @@ def _scores(subject: models.Subject, call: Call) -> torch.Tensor:
 def _select(prune, subject: models.Subject, call: Call) -> Selection:
     """Apply `call`; what it pruned among the entries that remained, and the scores it ranked."""
     module, name = subject.module, subject.name
-    before = ck.mask_or_ones(module, name)
+    before = measure.mask_or_ones(module, name)
     scores = _scores(subject, call)
     call(prune, module, name)
-    after = ck.mask_or_ones(module, name)
-    candidates, pruned = ck.newly_pruned(before, after, None)
+    after = measure.mask_or_ones(module, name)
+    candidates, pruned = measure.newly_pruned(before, after, None)
     return Selection(before, after, scores, candidates, pruned)
 
 
@@ -95,7 +96,7 @@ def test_prunes_k_entries_of_smallest_magnitude(prune, device, method, mode, dat
     what = _describe(subject, call, history)
     s = _select(prune, subject, call)
     remaining = int(s.candidates.sum())
-    ck.expect_equal(s.k, ck.expected_count(call.amount, remaining), "SELECT-1",
+    ck.expect_equal(s.k, measure.expected_count(call.amount, remaining), "SELECT-1",
                     f"entries pruned among the {remaining} remaining by {what}")
     ck.expect_smallest_pruned(s.scores.abs(), s.candidates, s.pruned, "SELECT-1", what,
                               shape=tuple(s.before.shape))
@@ -114,12 +115,12 @@ def test_ties_prune_lowest_flat_index_first(prune, device, method, data):
     history = _maybe_pruned(prune, data, subject, FIRST_CALLS, mode)
     drawn = data.draw(hh.calls(subject, [method], mode=mode), label="call")
     # A count whose threshold splits a tie, where the tie rule decides the mask.
-    alive = ck.mask_or_ones(subject.module, subject.name).flatten().ne(0).cpu()
+    alive = measure.mask_or_ones(subject.module, subject.name).flatten().ne(0).cpu()
     tied = data.draw(hh.tie_splitting_counts(_scores(subject, drawn).abs()[alive].tolist()),
                      label="amount")
     call = Call(method, {**drawn.kwargs, "amount": tied})
     s = _select(prune, subject, call)
-    k = ck.expected_count(call.amount, int(s.candidates.sum()))
+    k = measure.expected_count(call.amount, int(s.candidates.sum()))
     expected = s.before.flatten().clone()
     expected[ck.lowest_index_first(s.scores.abs(), s.candidates, k).to(expected.device)] = 0
     ck.expect_same_mask(s.after, expected.reshape(s.before.shape), "SELECT-3",
@@ -139,7 +140,7 @@ def test_nan_ranks_above_infinity(prune, device, method, data):
     subject = data.draw(hh.subjects(device, mode=hh.SPECIAL, min_dims=method.min_dims()))
     history = _maybe_pruned(prune, data, subject, FIRST_CALLS, hh.SPECIAL)
     call = data.draw(hh.calls(subject, [method], mode=hh.SPECIAL), label="call")
-    alive = ck.mask_or_ones(subject.module, subject.name).flatten().ne(0).cpu()
+    alive = measure.mask_or_ones(subject.module, subject.name).flatten().ne(0).cpu()
     nans = int(_scores(subject, call)[alive].isnan().sum())
     if nans and data.draw(st.booleans(), label="into the NaNs"):
         count = int(alive.sum())
@@ -148,7 +149,7 @@ def test_nan_ranks_above_infinity(prune, device, method, data):
     what = _describe(subject, call, history)
     s = _select(prune, subject, call)
     remaining = int(s.candidates.sum())
-    ck.expect_equal(s.k, ck.expected_count(call.amount, remaining), "SELECT-1",
+    ck.expect_equal(s.k, measure.expected_count(call.amount, remaining), "SELECT-1",
                     f"entries pruned among the {remaining} remaining by {what}")
     ck.expect_smallest_pruned(s.scores.abs(), s.candidates, s.pruned, "SELECT-4", what,
                               shape=tuple(s.before.shape))
@@ -184,8 +185,8 @@ def test_mask_depends_on_the_scores_alone(prune, device, method, data):
         call(prune, subject.module, subject.name)
         call(prune, twin, subject.name)
         done += f"{call}; "
-        ck.expect_same_mask(ck.mask_or_ones(twin, subject.name),
-                            ck.mask_or_ones(subject.module, subject.name), "SELECT-5",
+        ck.expect_same_mask(measure.mask_or_ones(twin, subject.name),
+                            measure.mask_or_ones(subject.module, subject.name), "SELECT-5",
                             f"{done}on {subject.source}.{subject.name}: a twin holding "
                             f"other values (seen) must get the mask of the original (expected)")
 
@@ -200,7 +201,7 @@ def test_random_prunes_k_remaining_entries(prune, device, method, data):
     with hh.seeded(data.draw(hh.seeds(), label="seed"), device):
         s = _select(prune, subject, call)
     remaining = int(s.candidates.sum())
-    ck.expect_equal(s.k, ck.expected_count(call.amount, remaining), "SELECT-6",
+    ck.expect_equal(s.k, measure.expected_count(call.amount, remaining), "SELECT-6",
                     f"entries pruned among the {remaining} remaining by "
                     f"{_describe(subject, call, history)}")
 
@@ -230,8 +231,8 @@ def test_random_methods_are_reproducible(prune, device, method, data):
     for module in (subject.module, twin):
         with hh.seeded(seed, device):
             call(prune, module, subject.name)
-    ck.expect_same_mask(ck.mask_or_ones(twin, subject.name),
-                        ck.mask_or_ones(subject.module, subject.name), "SELECT-7",
+    ck.expect_same_mask(measure.mask_or_ones(twin, subject.name),
+                        measure.mask_or_ones(subject.module, subject.name), "SELECT-7",
                         f"twice torch.manual_seed({seed}); {_describe(subject, call, history)}")
 
 
@@ -249,7 +250,7 @@ UNIFORMITY = [
 @pytest.mark.parametrize(("method", "case"), uniformity_params(RANDOM_UNSTRUCTURED, UNIFORMITY))
 def test_random_unstructured_chooses_uniformly(prune, device, method, case):
     """Each remaining entry is pruned with frequency k/n, each k-subset with 1/C(n, k) (trials
-    and bounds: conformance.uniformity.expect_uniform_choice)."""
+    and bounds: conformance.statistics.expect_uniform_choice)."""
     expect_uniform_choice(prune, device, method, case, "SELECT-6")
 
 
@@ -330,12 +331,12 @@ def test_selection_holds_at_large_sizes(prune, device, target, rule, data):
         for s in subjects:
             prune.l1_unstructured(s.module, s.name, amount=first)
         history = f" after l1_unstructured(amount={first!r}) of each"
-    before = [ck.mask_or_ones(s.module, s.name).flatten().cpu() for s in subjects]
+    before = [measure.mask_or_ones(s.module, s.name).flatten().cpu() for s in subjects]
     candidates = torch.cat(before).ne(0)
     remaining = int(candidates.sum())
     amount = data.draw(st.floats(0.05, 0.95) if ties else hh.amounts(remaining), label="amount")
-    scores = [(ck.original(s.module, s.name) * ck.mask_or_ones(s.module, s.name)).flatten()
-              for s in subjects]
+    scores = [(measure.original(s.module, s.name)
+               * measure.mask_or_ones(s.module, s.name)).flatten() for s in subjects]
     kwargs: dict = {"amount": amount}
     if target != "random_unstructured" and data.draw(st.booleans(), label="importance scores"):
         scores = [_large_values(data, s.param.numel(), s.param.dtype, "importance scores",
@@ -352,17 +353,18 @@ def test_selection_holds_at_large_sizes(prune, device, target, rule, data):
                                       **kwargs)
         else:
             getattr(prune, target)(subjects[0].module, subjects[0].name, **kwargs)
-    after = torch.cat([ck.mask_or_ones(s.module, s.name).flatten().cpu() for s in subjects])
-    _, pruned = ck.newly_pruned(torch.cat(before), after, None)
+    after = torch.cat([measure.mask_or_ones(s.module, s.name).flatten().cpu() for s in subjects])
+    _, pruned = measure.newly_pruned(torch.cat(before), after, None)
     count_clause = {"l1_unstructured": "SELECT-1", GLOBAL: "GLOBAL-1"}.get(target, "SELECT-6")
-    ck.expect_equal(int(pruned.sum()), ck.expected_count(amount, remaining), count_clause,
+    ck.expect_equal(int(pruned.sum()), measure.expected_count(amount, remaining), count_clause,
                     f"entries pruned among the {remaining} remaining by {what}")
     magnitudes = torch.cat([x.detach().flatten().cpu() for x in scores]).abs()
     if rule == "order":
         ck.expect_smallest_pruned(magnitudes, candidates, pruned,
                                   "SELECT-1" if target != GLOBAL else "GLOBAL-2", what)
     elif rule == "ties":
-        chosen = ck.lowest_index_first(magnitudes, candidates, ck.expected_count(amount, remaining))
+        chosen = ck.lowest_index_first(magnitudes, candidates,
+                                       measure.expected_count(amount, remaining))
         ck.expect_same_mask(after, candidates & ~chosen, "SELECT-3",
                             f"among equal |scores| the lowest flat indices (of the "
                             f"concatenation) go first; mask after {what}")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.registry import Call
 
@@ -78,8 +78,8 @@ def _expect_same_pruning(seen: nn.Module, original: nn.Module, subject: models.S
         _expect_same_tensor(ours, theirs, clause, f"{what}: {name}{suffix}")
     ck.expect(isinstance(seen._parameters.get(f"{name}_orig"), nn.Parameter), clause,
               f"{what}: {name}_orig must be a parameter")
-    ck.expect_equal([type(m).__name__ for m in ck.history(prune, seen, name)],
-                    [type(m).__name__ for m in ck.history(prune, original, name)], clause,
+    ck.expect_equal([type(m).__name__ for m in measure.history(prune, seen, name)],
+                    [type(m).__name__ for m in measure.history(prune, original, name)], clause,
                     f"{what}: hook history")
     _expect_same_output(_output(seen, subject), _output(original, subject), clause, what)
 
@@ -145,7 +145,8 @@ def test_whole_module_round_trips(prune, device, how, data):
         with hh.seeded(seed, device):
             further(prune, target, name)
     what = f"{what}\ntorch.manual_seed({seed}); {further.source('loaded', name)}"
-    ck.expect_same_mask(ck.mask_or_ones(loaded, name), ck.mask_or_ones(module, name), "SERIAL-2",
+    ck.expect_same_mask(measure.mask_or_ones(loaded, name), measure.mask_or_ones(module, name),
+                        "SERIAL-2",
                         f"mask of the loaded module (expected: the original's) after\n{what}")
     expected = (module._parameters[f"{name}_orig"] * module._buffers[f"{name}_mask"]).detach()
     orig = loaded._parameters[f"{name}_orig"]
@@ -173,8 +174,8 @@ def test_deepcopy_is_an_independent_pruned_module(prune, device, data):
         ck.fail("SERIAL-3", f"{what} raised {type(exc).__name__}: {exc}")
     _expect_same_pruning(copied, module, subject, prune, "SERIAL-3", what)
     ck.expect(copied._parameters[f"{name}_orig"] is not module._parameters[f"{name}_orig"]
-              and not set(map(id, ck.history(prune, copied, name)))
-              & set(map(id, ck.history(prune, module, name))), "SERIAL-3",
+              and not set(map(id, measure.history(prune, copied, name)))
+              & set(map(id, measure.history(prune, module, name))), "SERIAL-3",
               f"{what}\nthe copy must have its own {name}_orig and hook objects")
     snapshot = ck.ModuleSnapshot.take(module)
     further = data.draw(hh.calls(subject), label="further call")

@@ -1,7 +1,8 @@
 """STRUCT: structured pruning.
 
-Statistical checks here (they spend `ck.FALSE_ALARM_PER_CHECK` each of the run's budget of
-`ck.FALSE_ALARM_PER_RUN` = 1e-6, at most `ck.STATISTICAL_CHECKS_PER_RUN` in the suite): the three
+Statistical checks here (they spend `statistics.FALSE_ALARM_PER_CHECK` each of the run's
+budget of `statistics.FALSE_ALARM_PER_RUN` = 1e-6, at most
+`statistics.STATISTICAL_CHECKS_PER_RUN` in the suite): the three
 cases of `test_random_structured_chooses_channels_uniformly`. Reproducibility under
 `torch.manual_seed` (STRUCT-5) is checked with SELECT-7 in test_select.py.
 """
@@ -19,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks as ck
-from conformance import models
+from conformance import measure, models
 from conformance import strategies as hh
 from conformance.registry import (
     METHODS,
@@ -30,7 +31,7 @@ from conformance.registry import (
     method_ids,
     methods,
 )
-from conformance.uniformity import Uniformity, expect_uniform_choice, uniformity_params
+from conformance.statistics import Uniformity, expect_uniform_choice, uniformity_params
 
 STRUCTURED = methods(structured=True)
 SCORED = methods(structured=True, random=False)  # ln_structured
@@ -65,7 +66,7 @@ def _scores(subject: models.Subject, call: Call) -> torch.Tensor:
     (COMPOSE-3)."""
     scores = call.kwargs.get("importance_scores")
     if scores is None:
-        scores = ck.original(subject.module, subject.name) * ck.mask_or_ones(
+        scores = measure.original(subject.module, subject.name) * measure.mask_or_ones(
             subject.module, subject.name)
     return scores.detach().clone()
 
@@ -74,14 +75,14 @@ def _select(prune, subject: models.Subject, call: Call, clause: str,
             what: str) -> ChannelSelection:
     """Apply `call`, which must succeed; what it pruned among the channels that remained."""
     module, name = subject.module, subject.name
-    before = ck.mask_or_ones(module, name)
+    before = measure.mask_or_ones(module, name)
     scores = _scores(subject, call)
     try:
         call(prune, module, name)
     except Exception as exc:
         ck.fail(clause, f"{what} must prune, raised {type(exc).__name__}: {exc}")
-    after = ck.mask_or_ones(module, name)
-    candidates, pruned = ck.newly_pruned(before, after, call.dim)
+    after = measure.mask_or_ones(module, name)
+    candidates, pruned = measure.newly_pruned(before, after, call.dim)
     return ChannelSelection(before, after, scores, call.dim, candidates, pruned)
 
 
@@ -95,14 +96,14 @@ def _expect_whole_channels(s: ChannelSelection, amount: int | float, clause: str
                         f"{what} must zero whole channels along dim={s.dim} and leave the mask of "
                         f"every other channel as it was")
     remaining = int(s.candidates.sum())
-    ck.expect_equal(int(s.pruned.sum()), ck.expected_count(amount, remaining), clause,
+    ck.expect_equal(int(s.pruned.sum()), measure.expected_count(amount, remaining), clause,
                     f"channels pruned among the {remaining} remaining along dim={s.dim} by {what}")
 
 
 def _norms(scores: torch.Tensor, n: object, dim: int) -> torch.Tensor:
     """STRUCT-2's channel norms: torch.linalg.vector_norm of each flattened channel, float64."""
     order = 2.0 if n == "fro" else float(n)
-    others = ck.channel_dims(scores.dim(), dim)
+    others = measure.channel_dims(scores.dim(), dim)
     return torch.linalg.vector_norm(scores.double(), ord=order, dim=others).cpu()
 
 
@@ -203,7 +204,7 @@ def test_norm_order_decides_between_spread_and_peaked_channels(prune, device, n,
     subject = models.holder_of(weight)
     prune.ln_structured(subject.module, "weight", amount=1, n=n, dim=0)
     pruned = 1 if peak == "below" else 0
-    kept = ck.mask_or_ones(subject.module, "weight").ne(0).any(dim=1).cpu().tolist()
+    kept = measure.mask_or_ones(subject.module, "weight").ne(0).any(dim=1).cpu().tolist()
     ck.expect(kept == [pruned == 1, pruned == 0], "STRUCT-2",
               f"ln_structured(amount=1, n={n!r}, dim=0) of [[1, 1, 1, 1], [{value:.4f}, 0, 0, 0]] "
               f"(norms {SPREAD ** (1 / p):.4f} and {value:.4f}) must prune channel {pruned}, "
@@ -219,7 +220,7 @@ def test_infinite_orders_rank_channels_by_magnitude(prune, device, n):
     weight = torch.tensor([[-4.0, -4.0], [1.0, 2.0]], device=device)
     subject = models.holder_of(weight)
     prune.ln_structured(subject.module, "weight", amount=1, n=n, dim=0)
-    kept = ck.mask_or_ones(subject.module, "weight").ne(0).any(dim=1).cpu().tolist()
+    kept = measure.mask_or_ones(subject.module, "weight").ne(0).any(dim=1).cpu().tolist()
     ck.expect(kept == [True, False], "STRUCT-2",
               f"ln_structured(amount=1, n={n!r}, dim=0) of [[-4, -4], [1, 2]] (norms 4 and "
               f"{2 if n > 0 else 1}, by magnitude) must prune channel 1, kept {kept}")
@@ -229,7 +230,7 @@ def _sparser_channels_larger(t: torch.Tensor, dim: int) -> None:
     """Scale each channel of `t` in place by (1 + its number of zeros)**2, so that a channel with
     fewer nonzero entries holds larger values: an implementation that takes the order 0 for
     another norm (L1, L2, L-inf) then prunes other channels than the order 0 does."""
-    zeros = (t == 0).sum(dim=ck.channel_dims(t.dim(), dim), keepdim=True)
+    zeros = (t == 0).sum(dim=measure.channel_dims(t.dim(), dim), keepdim=True)
     with torch.no_grad():
         t.mul_(((1 + zeros) ** 2).to(t.dtype))
 
@@ -257,13 +258,14 @@ def test_tied_channels_prune_lowest_index_first(prune, device, method, data):
     history = _maybe_pruned(prune, data, subject, hh.TIES)
     n = data.draw(st.sampled_from(EXACT_NORMS), label="n")
     # A count whose threshold splits a tie of norms, where the tie rule decides the mask.
-    alive = ck.alive_channels(ck.mask_or_ones(subject.module, subject.name), drawn.dim).cpu()
+    mask = measure.mask_or_ones(subject.module, subject.name)
+    alive = measure.alive_channels(mask, drawn.dim).cpu()
     norms = _norms(_scores(subject, Call(method, kwargs)), n, drawn.dim)[alive].tolist()
     tied_count = data.draw(hh.tie_splitting_counts(norms), label="amount")
     call = Call(method, {**kwargs, "n": n, "amount": tied_count})
     what = _describe(subject, call, history)
     s = _select(prune, subject, call, "STRUCT-1", what)
-    k = ck.expected_count(call.amount, int(s.candidates.sum()))
+    k = measure.expected_count(call.amount, int(s.candidates.sum()))
     chosen = ck.lowest_index_first(_norms(s.scores, call.kwargs["n"], s.dim), s.candidates, k)
     expected = s.before.clone()
     expected.index_fill_(s.dim % s.before.dim(), chosen.nonzero().flatten().to(expected.device), 0)
@@ -290,8 +292,8 @@ def test_negative_dim_counts_from_the_end(prune, device, method, data):
         positive(prune, subject.module, subject.name)
     with hh.seeded(seed, device):
         negative(prune, twin.module, twin.name)
-    ck.expect_same_mask(ck.mask_or_ones(twin.module, twin.name),
-                        ck.mask_or_ones(subject.module, subject.name), "STRUCT-3",
+    ck.expect_same_mask(measure.mask_or_ones(twin.module, twin.name),
+                        measure.mask_or_ones(subject.module, subject.name), "STRUCT-3",
                         f"{negative} (seen) must prune as {positive} (expected) on "
                         f"{subject.source}.{subject.name}, both after torch.manual_seed({seed})")
 
@@ -345,7 +347,7 @@ UNIFORMITY = [
 @pytest.mark.parametrize(("method", "case"), uniformity_params(RANDOM, UNIFORMITY))
 def test_random_structured_chooses_channels_uniformly(prune, device, method, case):
     """Each remaining channel is pruned with frequency k/n, each k-subset with 1/C(n, k) (trials
-    and bounds: conformance.uniformity.expect_uniform_choice)."""
+    and bounds: conformance.statistics.expect_uniform_choice)."""
     expect_uniform_choice(prune, device, method, case, "STRUCT-5")
 
 
@@ -395,7 +397,7 @@ def test_class_defaults_to_the_last_dim(prune, device, method, data):
     ones = torch.ones_like(t)
     with hh.seeded(data.draw(hh.seeds(), label="seed"), device):
         mask = instance.compute_mask(t, ones)
-    candidates, pruned = ck.newly_pruned(ones, mask, -1)
+    candidates, pruned = measure.newly_pruned(ones, mask, -1)
     s = ChannelSelection(ones, mask, t, -1, candidates, pruned)
     _expect_whole_channels(s, arguments["amount"], "STRUCT-7",
                            f"{method.class_name}({spelled}).compute_mask on the values of "
