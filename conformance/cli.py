@@ -60,10 +60,6 @@ if TYPE_CHECKING:
     from conformance.report import RunReport
     from conformance.spec import Clause
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "PROG", "RunOptions", "Style", "UsageError",
-           "colour_enabled", "main"]
-
-
 class KitError(Exception):
     """The kit itself cannot do its job: reported in one line, exit 3."""
 

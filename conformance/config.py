@@ -6,7 +6,8 @@ How `--impl` travels, start to end:
 1. `prune-conformance run IMPL ...` (cli.cmd_run) calls `build(IMPL, device=..., ...)`; a plain
    `pytest --pyargs conformance --impl IMPL` reaches `build` through `from_pytest` instead.
 2. `build` picks the implementation (`IMPL`, else $PRUNE_IMPL, else torch: DEFAULT_IMPL, the
-   same for every entry point: run, compare, method and the pytest plugin), loads it once with
+   same for every entry point that takes one: run, method, tutorial, the pytest plugin; compare
+   names each), loads it once with
    `impl.load`, checks the device, profile, limits and expected-failure sources, and returns a
    frozen `RunConfig`, or raises `UsageError` naming the bad value.
 3. The CLI hands that `RunConfig` to pytest as a plugin (`Handed`); the conformance plugin's
@@ -31,9 +32,6 @@ from hypothesis import HealthCheck, settings
 from conformance import expected, impl
 from conformance.impl import UsageError
 from conformance.strategies import VERDICT_PHASES, limits
-
-__all__ = ["DEFAULT_IMPL", "PROFILES", "RunConfig", "UsageError", "build", "from_pytest",
-           "install", "of"]
 
 # The implementation of every entry point that is given none (and no $PRUNE_IMPL).
 DEFAULT_IMPL = "torch"
@@ -132,7 +130,7 @@ def fresh_seed(profile: str) -> int | None:
     return random.SystemRandom().randrange(1, 2**31)
 
 
-def choose_seed(profile: str, given: int | None) -> int | str:
+def choose_seed(profile: str, given: int | str | None) -> int | str:
     """The seed every run has, so that its report can replay it: DERANDOMIZED for a derandomized
     profile, else the given one, else a fresh random one."""
     seed = fresh_seed(profile)
@@ -142,7 +140,7 @@ def choose_seed(profile: str, given: int | None) -> int | str:
 
 
 def build(impl_spec: str | None, *, device: str = "cpu", profile: str = "default",
-          seed: int | None = None, max_numel: int | None = None,
+          seed: int | str | None = None, max_numel: int | None = None,
           shrink_budget: float | None = None, expected_option: str | None = None) -> RunConfig:
     """Check everything the user named and load the implementation once; a mistake is one
     UsageError naming the bad value. `shrink_budget` None is the profile's (SHRINK_BUDGET, none
@@ -230,7 +228,7 @@ def from_pytest(config: pytest.Config) -> RunConfig:
     seed = config.getoption("hypothesis_seed", None)
     return build(config.getoption("impl"), device=config.getoption("device"),
                  profile=config.getoption("hypothesis_profile", None) or "default",
-                 seed=int(seed) if seed is not None else None,
+                 seed=int(seed) if str(seed).isdigit() else seed,
                  max_numel=config.getoption("max_numel"),
                  shrink_budget=config.getoption("shrink_budget"),
                  expected_option=config.getoption("expected_failures"))

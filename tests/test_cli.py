@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from support import IMPLS, ROOT
 
-from conformance import cli, config, expected, impl
+from conformance import cli, config, expected, impl, terminal
 
 BROKEN = str(IMPLS / "broken_amount.py")
 ANSI = "\x1b["
@@ -263,12 +263,12 @@ class _Stream:
 
 def test_colours_only_on_a_terminal_without_no_color(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert cli.colour_enabled(_Stream(tty=True))
-    assert not cli.colour_enabled(_Stream(tty=False))
+    assert terminal.colour_enabled(_Stream(tty=True))
+    assert not terminal.colour_enabled(_Stream(tty=False))
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not cli.colour_enabled(_Stream(tty=True))
-    assert cli.Style(True)("FAIL", "red") == "\x1b[31mFAIL\x1b[0m"
-    assert cli.Style(False)("FAIL", "red") == "FAIL"
+    assert not terminal.colour_enabled(_Stream(tty=True))
+    assert terminal.Style(True)("FAIL", "red") == "\x1b[31mFAIL\x1b[0m"
+    assert terminal.Style(False)("FAIL", "red") == "FAIL"
 
 
 def test_pytest_gets_no_colour_and_the_report_plugin(tmp_path):
