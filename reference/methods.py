@@ -24,6 +24,7 @@ from reference.selection import (
     magnitude_scores,
     normalize_dim,
     random_scores,
+    rank_outside_last,
     remaining_channel_flags,
     smallest_k,
     validate_norm_order,
@@ -61,15 +62,18 @@ class RandomUnstructured(BasePruningMethod):
         """
         k = units_to_prune(self.amount, t.numel())
         return _without_smallest_entries(
-            default_mask, k, lambda: random_scores(t.numel(), t.device)
+            default_mask, k, self._scores(t)
         )
+
+    def _scores(self, t: torch.Tensor) -> Callable[[], torch.Tensor]:
+        return lambda: random_scores(t.numel(), t.device)
 
     def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
         """compute_mask's draw over the entries of `mask` left, ranked in place (COMPOSE-2)."""
         if not _own_compute_mask(self, RandomUnstructured):
             return None
         return _without_smallest_remaining_entries(
-            mask, self.amount, lambda: random_scores(t.numel(), t.device)
+            mask, self.amount, self._scores(t)
         )
 
     @classmethod
@@ -98,13 +102,16 @@ class L1Unstructured(BasePruningMethod):
         Spec: SELECT-1, SELECT-3, SELECT-4.
         """
         k = units_to_prune(self.amount, t.numel())
-        return _without_smallest_entries(default_mask, k, lambda: magnitude_scores(t))
+        return _without_smallest_entries(default_mask, k, self._scores(t))
+
+    def _scores(self, t: torch.Tensor) -> Callable[[], torch.Tensor]:
+        return lambda: magnitude_scores(t)
 
     def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
         """compute_mask's ranking of the entries of `mask` left, in place (COMPOSE-2)."""
         if not _own_compute_mask(self, L1Unstructured):
             return None
-        return _without_smallest_remaining_entries(mask, self.amount, lambda: magnitude_scores(t))
+        return _without_smallest_remaining_entries(mask, self.amount, self._scores(t))
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -134,8 +141,11 @@ class RandomStructured(BasePruningMethod):
         dim = _channel_dim(t, self.dim)
         k = units_to_prune(self.amount, t.shape[dim])
         return _without_smallest_channels(
-            default_mask, dim, k, lambda: random_scores(t.shape[dim], t.device)
+            default_mask, dim, k, self._scores(t, dim)
         )
+
+    def _scores(self, t: torch.Tensor, dim: int) -> Callable[[], torch.Tensor]:
+        return lambda: random_scores(t.shape[dim], t.device)
 
     def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
         """compute_mask's draw over the channels of `mask` left, in place (COMPOSE-2)."""
@@ -143,7 +153,7 @@ class RandomStructured(BasePruningMethod):
             return None
         dim = _channel_dim(t, self.dim)
         return _without_smallest_remaining_channels(
-            mask, dim, self.amount, lambda: random_scores(t.shape[dim], t.device)
+            mask, dim, self.amount, self._scores(t, dim)
         )
 
     @classmethod
@@ -178,8 +188,11 @@ class LnStructured(BasePruningMethod):
         dim = _channel_dim(t, self.dim)
         k = units_to_prune(self.amount, t.shape[dim])
         return _without_smallest_channels(
-            default_mask, dim, k, lambda: channel_norms(t, self.n, dim)
+            default_mask, dim, k, self._scores(t, dim)
         )
+
+    def _scores(self, t: torch.Tensor, dim: int) -> Callable[[], torch.Tensor]:
+        return lambda: channel_norms(t, self.n, dim)
 
     def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
         """compute_mask's ranking of the channels of `mask` left, in place (COMPOSE-2)."""
@@ -187,7 +200,7 @@ class LnStructured(BasePruningMethod):
             return None
         dim = _channel_dim(t, self.dim)
         return _without_smallest_remaining_channels(
-            mask, dim, self.amount, lambda: channel_norms(t, self.n, dim)
+            mask, dim, self.amount, self._scores(t, dim)
         )
 
     @classmethod
@@ -255,7 +268,11 @@ def _without_smallest_entries(
     Scores are computed only when something is pruned: a count of 0 draws no random numbers.
     They are ranked before the mask is copied, so that they are freed by then (peak memory).
     """
-    pruned = smallest_k(scores(), k, within) if k > 0 else None
+    pruned = None
+    if k > 0:
+        ranked = scores()
+        pruned = smallest_k(ranked, k, within, nan_outside=rank_outside_last(ranked, within))
+        del ranked
     mask = default_mask.clone(memory_format=torch.contiguous_format)
     if pruned is not None:
         mask.view(-1).masked_fill_(pruned, 0)
@@ -289,7 +306,7 @@ def _without_smallest_remaining_entries(
     mask: torch.Tensor, amount: int | float, scores: Callable[[], torch.Tensor]
 ) -> torch.Tensor:
     remaining = (mask == 1).reshape(-1)
-    k = units_to_prune(amount, int(remaining.sum()))
+    k = units_to_prune(amount, int(torch.count_nonzero(remaining)))
     return _without_smallest_entries(mask, k, scores, remaining)
 
 
@@ -297,7 +314,7 @@ def _without_smallest_remaining_channels(
     mask: torch.Tensor, dim: int, amount: int | float, scores: Callable[[], torch.Tensor]
 ) -> torch.Tensor:
     remaining = remaining_channel_flags(mask, dim)
-    k = units_to_prune(amount, int(remaining.sum()))
+    k = units_to_prune(amount, int(torch.count_nonzero(remaining)))
     return _without_smallest_channels(mask, dim, k, scores, remaining)
 
 

@@ -40,7 +40,7 @@ from reference.methods import (
     RandomStructured,
     RandomUnstructured,
 )
-from reference.selection import magnitude_scores, smallest_k_of_pieces
+from reference.selection import magnitude_scores, rank_outside_last, smallest_k_of_pieces
 
 __all__ = [
     "BasePruningMethod",
@@ -226,7 +226,11 @@ def _global_l1_masks(
     remaining = [None if mask is None else (mask == 1).reshape(-1) for mask in masks]
     k = units_to_prune(amount, _count_remaining(scores, remaining))
     magnitudes = [magnitude_scores(s.detach().to(score_dtype)) for s in scores]
-    pruned = smallest_k_of_pieces(magnitudes, k, remaining)
+    nan_outside = all(
+        rank_outside_last(m, left) or left is None
+        for m, left in zip(magnitudes, remaining, strict=True)
+    )
+    pruned = smallest_k_of_pieces(magnitudes, k, remaining, nan_outside=nan_outside)
     del magnitudes  # freed before the masks are built (peak memory)
     return [
         _mask_or_ones(mask, s, mask_dtype).masked_fill_(chosen.view(s.shape), 0)
@@ -238,7 +242,7 @@ def _count_remaining(scores: list[torch.Tensor], remaining: list[torch.Tensor | 
     """How many entries remain: every entry of an unpruned tensor (no host read), and the
     flagged ones of the others, read on the host once for all of them (AMOUNT-3)."""
     unpruned = sum(s.numel() for s, left in zip(scores, remaining, strict=True) if left is None)
-    flagged = [left.sum() for left in remaining if left is not None]
+    flagged = [torch.count_nonzero(left) for left in remaining if left is not None]
     return unpruned + (int(torch.stack(flagged).sum()) if flagged else 0)
 
 

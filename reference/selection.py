@@ -50,18 +50,38 @@ _CHUNK = 1 << 22
 Flags = torch.Tensor | None
 
 
-def smallest_k(scores: torch.Tensor, k: int, within: Flags = None) -> torch.Tensor:
+def smallest_k(
+    scores: torch.Tensor, k: int, within: Flags = None, *, nan_outside: bool = False
+) -> torch.Tensor:
     """Boolean mask of the k smallest entries of the 1-d `scores` (among those `within` flags).
 
     Spec: SELECT-1, SELECT-3, SELECT-4, STRUCT-2.
 
     NaN ranks above +inf (SELECT-4); among equal scores the lowest index is chosen first (SELECT-3).
     """
-    return smallest_k_of_pieces([scores], k, [within])[0]
+    return smallest_k_of_pieces([scores], k, [within], nan_outside=nan_outside)[0]
+
+
+def rank_outside_last(scores: torch.Tensor, within: Flags) -> bool:
+    """Set the float `scores` outside `within` to NaN, in place; True if done.
+
+    NaN ranks above every number and the NaNs tie (SELECT-4), so with k no more than the
+    flagged entries the k-th smallest score is the same, and the host-guided path ranks the
+    scores without looking at `within` (`nan_outside=True`), which then only splits NaN ties.
+    For a caller's own copy of the scores: one pass instead of one per radix round.
+    """
+    if within is None or not scores.is_floating_point():
+        return False
+    scores.masked_fill_(within.logical_not(), math.nan)
+    return True
 
 
 def smallest_k_of_pieces(
-    pieces: Sequence[torch.Tensor], k: int, within: Sequence[Flags] | None = None
+    pieces: Sequence[torch.Tensor],
+    k: int,
+    within: Sequence[Flags] | None = None,
+    *,
+    nan_outside: bool = False,
 ) -> list[torch.Tensor]:
     """Boolean masks, one per piece, of the k smallest entries of the concatenation of the 1-d
     `pieces`, found without concatenating them (global pruning ranks many tensors together).
@@ -71,6 +91,7 @@ def smallest_k_of_pieces(
     `within`, one boolean tensor (or None: every entry) per piece, restricts the ranking to the
     flagged entries; k must not exceed their number. NaN ranks above +inf (SELECT-4); among
     equal scores the lowest index of the concatenation is chosen first (SELECT-3).
+    `nan_outside`: the scores outside `within` are NaN (rank_outside_last).
     """
     flags = list(within) if within is not None else [None] * len(pieces)
     if k <= 0:
@@ -79,7 +100,7 @@ def smallest_k_of_pieces(
         return [torch.ones_like(piece, dtype=torch.bool) for piece in pieces]
     if any(piece.device.type not in HOST_GUIDED_DEVICES for piece in pieces):
         return smallest_k_on_device(pieces, k, flags)
-    threshold = kth_smallest(pieces, k, flags)
+    threshold = kth_smallest(pieces, k, None if nan_outside else flags)
     nan_threshold = bool(torch.isnan(threshold))
     # With a NaN threshold every number is below it, and the ties are the NaNs.
     chosen = [
@@ -87,7 +108,8 @@ def smallest_k_of_pieces(
         for piece in pieces
     ]
     for mask, left in zip(chosen, flags, strict=True):
-        if left is not None:
+        # NaN scores outside `within` are above any numeric threshold already.
+        if left is not None and (nan_threshold or not nan_outside):
             mask &= left
     # Every score equal to the threshold is chosen so far: give back the surplus ties of highest
     # index, last piece first, so that the lowest indices are pruned. Tie-free scores have none.
@@ -174,7 +196,10 @@ def _kth_smallest_key(keys: Sequence[torch.Tensor], within: Sequence[Flags], k: 
 
 def _digits(keys: torch.Tensor, within: Flags, shift: int) -> torch.Tensor:
     """Bits shift .. shift+11 of `keys`; _OUTSIDE for the keys `within` leaves out."""
-    digits = (keys >> shift).bitwise_and_(_DIGIT_MASK)
+    digits = keys >> shift
+    # The top digit needs no mask: the keys are non-negative, nothing lies above it.
+    if shift + _DIGIT_BITS < keys.element_size() * 8:
+        digits.bitwise_and_(_DIGIT_MASK)
     return digits if within is None else digits.masked_fill_(~within, _OUTSIDE)
 
 
