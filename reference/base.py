@@ -56,6 +56,15 @@ class BasePruningMethod(ABC):
         `default_mask` must stay 0.
         """
 
+    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        """The mask after this method acts on what `mask` leaves of `t`, computed on all of `t`
+        without gathering it, or None: then a container gathers what remains for compute_mask.
+
+        Built-in methods rank in place (reference.methods); a user's method has only
+        compute_mask, which must be given what remains (COMPOSE-2).
+        """
+        return None
+
     def apply_mask(self, module: nn.Module) -> torch.Tensor:
         """`<name>_orig * <name>_mask` of `module`, differentiable (REPARAM-3, SERIAL-3)."""
         name = self._applied_name()
@@ -181,6 +190,10 @@ def combine_masks(method: BasePruningMethod, t: torch.Tensor, mask: torch.Tensor
     `method.dim`; 'global': all of `t`. The result keeps the dtype of `mask` (REPARAM-2).
     """
     kind = getattr(method, "PRUNING_TYPE", None)
+    if kind in ("unstructured", "structured") and isinstance(method, BasePruningMethod):
+        in_place = method._prune_remaining(t, mask)
+        if in_place is not None:
+            return in_place
     if kind == "unstructured":
         remaining = mask == 1
         candidates = remaining_entries(t, remaining)

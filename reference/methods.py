@@ -17,11 +17,15 @@ from reference.amount import units_to_prune, validate_amount
 from reference.base import BasePruningMethod
 from reference.errors import check_same_device, check_same_shape, check_tensor
 from reference.selection import (
+    Flags,
+    along,
     channel_norms,
     check_structured,
     magnitude_scores,
     normalize_dim,
     random_scores,
+    rank_outside_last,
+    remaining_channel_flags,
     smallest_k,
     validate_norm_order,
 )
@@ -58,7 +62,18 @@ class RandomUnstructured(BasePruningMethod):
         """
         k = units_to_prune(self.amount, t.numel())
         return _without_smallest_entries(
-            default_mask, k, lambda: random_scores(t.numel(), t.device)
+            default_mask, k, self._scores(t)
+        )
+
+    def _scores(self, t: torch.Tensor) -> Callable[[], torch.Tensor]:
+        return lambda: random_scores(t.numel(), t.device)
+
+    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        """compute_mask's draw over the entries of `mask` left, ranked in place (COMPOSE-2)."""
+        if not _own_compute_mask(self, RandomUnstructured):
+            return None
+        return _without_smallest_remaining_entries(
+            mask, self.amount, self._scores(t)
         )
 
     @classmethod
@@ -87,7 +102,16 @@ class L1Unstructured(BasePruningMethod):
         Spec: SELECT-1, SELECT-3, SELECT-4.
         """
         k = units_to_prune(self.amount, t.numel())
-        return _without_smallest_entries(default_mask, k, lambda: magnitude_scores(t))
+        return _without_smallest_entries(default_mask, k, self._scores(t))
+
+    def _scores(self, t: torch.Tensor) -> Callable[[], torch.Tensor]:
+        return lambda: magnitude_scores(t)
+
+    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        """compute_mask's ranking of the entries of `mask` left, in place (COMPOSE-2)."""
+        if not _own_compute_mask(self, L1Unstructured):
+            return None
+        return _without_smallest_remaining_entries(mask, self.amount, self._scores(t))
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -117,7 +141,19 @@ class RandomStructured(BasePruningMethod):
         dim = _channel_dim(t, self.dim)
         k = units_to_prune(self.amount, t.shape[dim])
         return _without_smallest_channels(
-            default_mask, dim, k, lambda: random_scores(t.shape[dim], t.device)
+            default_mask, dim, k, self._scores(t, dim)
+        )
+
+    def _scores(self, t: torch.Tensor, dim: int) -> Callable[[], torch.Tensor]:
+        return lambda: random_scores(t.shape[dim], t.device)
+
+    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        """compute_mask's draw over the channels of `mask` left, in place (COMPOSE-2)."""
+        if not _own_compute_mask(self, RandomStructured):
+            return None
+        dim = _channel_dim(t, self.dim)
+        return _without_smallest_remaining_channels(
+            mask, dim, self.amount, self._scores(t, dim)
         )
 
     @classmethod
@@ -152,7 +188,19 @@ class LnStructured(BasePruningMethod):
         dim = _channel_dim(t, self.dim)
         k = units_to_prune(self.amount, t.shape[dim])
         return _without_smallest_channels(
-            default_mask, dim, k, lambda: channel_norms(t, self.n, dim)
+            default_mask, dim, k, self._scores(t, dim)
+        )
+
+    def _scores(self, t: torch.Tensor, dim: int) -> Callable[[], torch.Tensor]:
+        return lambda: channel_norms(t, self.n, dim)
+
+    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        """compute_mask's ranking of the channels of `mask` left, in place (COMPOSE-2)."""
+        if not _own_compute_mask(self, LnStructured):
+            return None
+        dim = _channel_dim(t, self.dim)
+        return _without_smallest_remaining_channels(
+            mask, dim, self.amount, self._scores(t, dim)
         )
 
     @classmethod
@@ -209,14 +257,22 @@ def _channel_dim(t: torch.Tensor, dim: int) -> int:
 
 
 def _without_smallest_entries(
-    default_mask: torch.Tensor, k: int, scores: Callable[[], torch.Tensor]
+    default_mask: torch.Tensor,
+    k: int,
+    scores: Callable[[], torch.Tensor],
+    within: Flags = None,
 ) -> torch.Tensor:
-    """`default_mask` with the entries of the k smallest `scores()` zeroed (COMPOSE-1).
+    """`default_mask` with the entries of the k smallest `scores()` (among those `within`
+    flags) zeroed (COMPOSE-1).
 
     Scores are computed only when something is pruned: a count of 0 draws no random numbers.
     They are ranked before the mask is copied, so that they are freed by then (peak memory).
     """
-    pruned = smallest_k(scores(), k) if k > 0 else None
+    pruned = None
+    if k > 0:
+        ranked = scores()
+        pruned = smallest_k(ranked, k, within, nan_outside=rank_outside_last(ranked, within))
+        del ranked
     mask = default_mask.clone(memory_format=torch.contiguous_format)
     if pruned is not None:
         mask.view(-1).masked_fill_(pruned, 0)
@@ -224,11 +280,51 @@ def _without_smallest_entries(
 
 
 def _without_smallest_channels(
-    default_mask: torch.Tensor, dim: int, k: int, scores: Callable[[], torch.Tensor]
+    default_mask: torch.Tensor,
+    dim: int,
+    k: int,
+    scores: Callable[[], torch.Tensor],
+    within: Flags = None,
 ) -> torch.Tensor:
-    """`default_mask` with the k channels of smallest `scores()` along `dim` zeroed (COMPOSE-1)."""
+    """`default_mask` with the k channels of smallest `scores()` along `dim` (among those
+    `within` flags) zeroed (COMPOSE-1)."""
     mask = default_mask.clone(memory_format=torch.contiguous_format)
     if k > 0:
-        pruned = smallest_k(scores(), k).nonzero().squeeze(1)
-        mask.index_fill_(dim, pruned, 0)
+        pruned = smallest_k(scores(), k, within)
+        mask.masked_fill_(along(pruned, dim, mask.dim()), 0)
     return mask
+
+
+# A container's mask of what remains, computed in place on the whole tensor: the same mask as
+# compute_mask gives on the gathered remaining entries or channels, without the gather and the
+# scatter back (copies of the tensor, and on a GPU host reads of how many remain). One value is
+# read on the host: how many units remain, which k counts (AMOUNT-3) and a count may not exceed
+# (AMOUNT-6).
+
+
+def _without_smallest_remaining_entries(
+    mask: torch.Tensor, amount: int | float, scores: Callable[[], torch.Tensor]
+) -> torch.Tensor:
+    remaining = (mask == 1).reshape(-1)
+    k = units_to_prune(amount, int(torch.count_nonzero(remaining)))
+    return _without_smallest_entries(mask, k, scores, remaining)
+
+
+def _without_smallest_remaining_channels(
+    mask: torch.Tensor, dim: int, amount: int | float, scores: Callable[[], torch.Tensor]
+) -> torch.Tensor:
+    remaining = remaining_channel_flags(mask, dim)
+    k = units_to_prune(amount, int(torch.count_nonzero(remaining)))
+    return _without_smallest_channels(mask, dim, k, scores, remaining)
+
+
+def _own_compute_mask(method: BasePruningMethod, cls: type[BasePruningMethod]) -> bool:
+    """Whether `method` computes its masks with `cls.compute_mask` as defined here: a subclass's
+    override or a mock.patch of compute_mask must be what a container calls (COMPOSE-2)."""
+    return type(method).compute_mask is _DEFINED_COMPUTE_MASK[cls]
+
+
+_DEFINED_COMPUTE_MASK = {
+    cls: cls.compute_mask
+    for cls in (L1Unstructured, RandomUnstructured, LnStructured, RandomStructured)
+}

@@ -40,7 +40,7 @@ from reference.methods import (
     RandomStructured,
     RandomUnstructured,
 )
-from reference.selection import magnitude_scores, remaining_entries, smallest_k_of_pieces
+from reference.selection import magnitude_scores, rank_outside_last, smallest_k_of_pieces
 
 __all__ = [
     "BasePruningMethod",
@@ -167,9 +167,14 @@ def global_unstructured(
         check_same_device(orig, first, f"parameter {name!r}", f"parameter {pairs[0][1]!r}")
         given = importance_scores.get((module, name))
         scores.append(orig if given is None else checked_scores(given, orig, f"parameter {name!r}"))
-        masks.append(_current_mask(module, name, orig))
+        masks.append(_current_mask(module, name))
         origs.append(orig)
-    new_masks = _global_masks(method, scores, masks)
+    # The dtype torch.cat would give the masks (an unpruned tensor's mask has its dtype).
+    mask_dtype = functools.reduce(
+        torch.promote_types,
+        [(o if m is None else m).dtype for o, m in zip(origs, masks, strict=True)],
+    )
+    new_masks = _global_masks(method, scores, masks, mask_dtype)
     plans = [
         plan_pruning(CustomFromMask(mask), module, name)
         for (module, name), mask in zip(pairs, new_masks, strict=True)
@@ -178,50 +183,75 @@ def global_unstructured(
 
 
 def _global_masks(
-    method: BasePruningMethod, scores: list[torch.Tensor], masks: list[torch.Tensor]
+    method: BasePruningMethod,
+    scores: list[torch.Tensor],
+    masks: list[torch.Tensor | None],
+    mask_dtype: torch.dtype,
 ) -> list[torch.Tensor]:
     """Each tensor's new mask: `method` applied once to the remaining entries of all the tensors
     together, as combine_masks applies it to their concatenation (GLOBAL-1, GLOBAL-2, GLOBAL-3).
+    A mask of None is an unpruned tensor's; `mask_dtype` is the dtype of the masks' concatenation.
     """
     # Exactly L1Unstructured: a subclass may rank otherwise, through its own compute_mask.
     if type(method) is L1Unstructured:
-        return _global_l1_masks(method.amount, scores, masks)
+        return _global_l1_masks(method.amount, scores, masks, mask_dtype)
     flat_mask = combine_masks(
         method,
         torch.cat([s.detach().reshape(-1) for s in scores]),
-        torch.cat([m.reshape(-1) for m in masks]),
+        torch.cat([_mask_or_ones(m, s, mask_dtype).reshape(-1)
+                   for s, m in zip(scores, masks, strict=True)]),
     )
-    shares = flat_mask.split([mask.numel() for mask in masks])
+    shares = flat_mask.split([s.numel() for s in scores])
     # Copies, so that no tensor's hook keeps the whole concatenation alive.
-    return [share.view_as(mask).clone() for share, mask in zip(shares, masks, strict=True)]
+    return [share.view_as(s).clone() for share, s in zip(shares, scores, strict=True)]
 
 
 def _global_l1_masks(
-    amount: int | float, scores: list[torch.Tensor], masks: list[torch.Tensor]
+    amount: int | float,
+    scores: list[torch.Tensor],
+    masks: list[torch.Tensor | None],
+    mask_dtype: torch.dtype,
 ) -> list[torch.Tensor]:
     """`_global_masks` of L1Unstructured, computed tensor by tensor.
 
     The same masks as combine_masks gives on the concatenation (k counted over all remaining
     entries, one threshold, ties to the lowest index of the concatenation), without building
     it: the concatenated scores and masks and their copies are most of the memory and time of
-    global pruning (torch makes several of them).
+    global pruning (torch makes several of them). The remaining entries are ranked in place, and
+    only how many remain is read on the host, once, and only when some tensor is pruned already.
     """
-    # The dtypes torch.cat would give the concatenated scores and masks.
+    # The dtype torch.cat would give the concatenated scores.
     score_dtype = functools.reduce(torch.promote_types, [s.dtype for s in scores])
-    mask_dtype = functools.reduce(torch.promote_types, [m.dtype for m in masks])
-    remaining = [mask == 1 for mask in masks]
-    candidates = [
-        magnitude_scores(remaining_entries(s.detach().to(score_dtype), left))
-        for s, left in zip(scores, remaining, strict=True)
-    ]
-    k = units_to_prune(amount, sum(c.numel() for c in candidates))
-    pruned = smallest_k_of_pieces(candidates, k)
-    del candidates  # freed before the masks are built (peak memory)
+    remaining = [None if mask is None else (mask == 1).reshape(-1) for mask in masks]
+    k = units_to_prune(amount, _count_remaining(scores, remaining))
+    magnitudes = [magnitude_scores(s.detach().to(score_dtype)) for s in scores]
+    nan_outside = all(
+        rank_outside_last(m, left) or left is None
+        for m, left in zip(magnitudes, remaining, strict=True)
+    )
+    pruned = smallest_k_of_pieces(magnitudes, k, remaining, nan_outside=nan_outside)
+    del magnitudes  # freed before the masks are built (peak memory)
     return [
-        mask.to(dtype=mask_dtype, memory_format=torch.contiguous_format, copy=True)
-        .masked_scatter_(left, (~chosen).to(mask_dtype))
-        for mask, left, chosen in zip(masks, remaining, pruned, strict=True)
+        _mask_or_ones(mask, s, mask_dtype).masked_fill_(chosen.view(s.shape), 0)
+        for s, mask, chosen in zip(scores, masks, pruned, strict=True)
     ]
+
+
+def _count_remaining(scores: list[torch.Tensor], remaining: list[torch.Tensor | None]) -> int:
+    """How many entries remain: every entry of an unpruned tensor (no host read), and the
+    flagged ones of the others, read on the host once for all of them (AMOUNT-3)."""
+    unpruned = sum(s.numel() for s, left in zip(scores, remaining, strict=True) if left is None)
+    flagged = [torch.count_nonzero(left) for left in remaining if left is not None]
+    return unpruned + (int(torch.stack(flagged).sum()) if flagged else 0)
+
+
+def _mask_or_ones(
+    mask: torch.Tensor | None, like: torch.Tensor, dtype: torch.dtype
+) -> torch.Tensor:
+    """A contiguous copy of `mask` in `dtype`, or ones of `like`'s shape where it is None."""
+    if mask is None:
+        return torch.ones(like.shape, dtype=dtype, device=like.device)
+    return mask.to(dtype=dtype, memory_format=torch.contiguous_format, copy=True)
 
 
 def remove(module: nn.Module, name: str) -> nn.Module:
@@ -285,11 +315,9 @@ def _collect_pairs(parameters: object) -> list[tuple[nn.Module, str]]:
     return pairs
 
 
-def _current_mask(module: nn.Module, name: str, orig: torch.Tensor) -> torch.Tensor:
-    """The mask of `module.<name>`: its buffer if pruned, else ones (GLOBAL-3).
-
-    The ones are a broadcast view of a single 1, so that only their concatenation takes memory.
-    """
+def _current_mask(module: nn.Module, name: str) -> torch.Tensor | None:
+    """The mask of `module.<name>`: its buffer if pruned, else None, every entry remaining
+    (GLOBAL-3)."""
     if find_hook(module, name)[1] is not None:
         return getattr(module, name + "_mask").detach()
-    return torch.ones((), dtype=orig.dtype, device=orig.device).expand(orig.shape)
+    return None

@@ -1,11 +1,19 @@
 """Which units to prune: the deterministic k-smallest selection and channel norms.
 
-The k smallest scores are found with a linear-time selection of the k-th smallest (a radix select
-on the CPU, `torch.kthvalue` elsewhere) instead of a full top-k; entries up to that threshold are
-pruned, and of the entries equal to it only the lowest flat indices (SELECT-3), so the result
-depends on the values alone, not on device, layout or threads.
+The k smallest scores are found with a linear-time selection of the k-th smallest instead of a
+full top-k; entries below it are pruned, and of the entries equal to it only the lowest flat
+indices (SELECT-3), so the result depends on the values alone, not on device, layout or threads.
 
-Spec: SELECT-1, SELECT-2, SELECT-3, SELECT-4, STRUCT-1, STRUCT-2, STRUCT-3.
+Two algorithms give the same masks (DEVICE-4). On the CPU (`HOST_GUIDED_DEVICES`) the selection
+reads counts on the host between passes: a radix select whose candidates shrink every round
+(`torch.kthvalue` below 2**20 scores), and surplus ties given back by index. On every other
+device a host read waits for all queued kernels, so the selection stays there
+(reference.select_on_device): full passes with the state in device tensors.
+
+Selections may be restricted to the entries a boolean `within` flags: a re-prune ranks the
+remaining entries in place (COMPOSE-2) instead of gathering them.
+
+Spec: SELECT-1, SELECT-2, SELECT-3, SELECT-4, STRUCT-1, STRUCT-2, STRUCT-3, DEVICE-4.
 """
 
 from __future__ import annotations
@@ -17,19 +25,16 @@ from collections.abc import Sequence
 import torch
 
 from reference.errors import InvalidNormError
+from reference.select_on_device import KEY_DTYPE, smallest_k_on_device, split_alike
 
 # Norms of low-precision tensors are accumulated in float32: summing squares in float16 overflows
 # and rounding the norms back to float16 would turn distinct channels into ties.
 _ACCUMULATE_IN_FLOAT32 = (torch.float16, torch.bfloat16)
 
+# The device types whose selection may read values on the host between passes. The others take
+# the device-resident path; tests empty this set to drive that path on the CPU.
+HOST_GUIDED_DEVICES = {"cpu"}
 
-# Integer dtypes of the float dtypes' width: the view that exposes a float's bit pattern.
-_BITS_OF = {
-    torch.float16: torch.int16,
-    torch.bfloat16: torch.int16,
-    torch.float32: torch.int32,
-    torch.float64: torch.int64,
-}
 # Below this many scores kthvalue's copies are small and it is quicker than counting digits.
 _RADIX_MIN = 1 << 20
 # The radix select ranks 12 bits of the keys per round: 4096 bins, few enough that torch counts
@@ -38,47 +43,81 @@ _RADIX_MIN = 1 << 20
 # stay a chunk's size whatever the size of the scores.
 _DIGIT_BITS = 12
 _DIGIT_MASK = (1 << _DIGIT_BITS) - 1
+# The bin of the keys that `within` leaves out: counted apart, never a candidate.
+_OUTSIDE = 1 << _DIGIT_BITS
 _CHUNK = 1 << 22
 
+Flags = torch.Tensor | None
 
-def smallest_k(scores: torch.Tensor, k: int) -> torch.Tensor:
-    """Boolean mask of the k smallest entries of the 1-d `scores`.
+
+def smallest_k(
+    scores: torch.Tensor, k: int, within: Flags = None, *, nan_outside: bool = False
+) -> torch.Tensor:
+    """Boolean mask of the k smallest entries of the 1-d `scores` (among those `within` flags).
 
     Spec: SELECT-1, SELECT-3, SELECT-4, STRUCT-2.
 
     NaN ranks above +inf (SELECT-4); among equal scores the lowest index is chosen first (SELECT-3).
     """
-    return smallest_k_of_pieces([scores], k)[0]
+    return smallest_k_of_pieces([scores], k, [within], nan_outside=nan_outside)[0]
 
 
-def smallest_k_of_pieces(pieces: Sequence[torch.Tensor], k: int) -> list[torch.Tensor]:
+def rank_outside_last(scores: torch.Tensor, within: Flags) -> bool:
+    """Set the float `scores` outside `within` to NaN, in place; True if done.
+
+    NaN ranks above every number and the NaNs tie (SELECT-4), so with k no more than the
+    flagged entries the k-th smallest score is the same, and the host-guided path ranks the
+    scores without looking at `within` (`nan_outside=True`), which then only splits NaN ties.
+    For a caller's own copy of the scores: one pass instead of one per radix round.
+    """
+    if within is None or not scores.is_floating_point():
+        return False
+    scores.masked_fill_(within.logical_not(), math.nan)
+    return True
+
+
+def smallest_k_of_pieces(
+    pieces: Sequence[torch.Tensor],
+    k: int,
+    within: Sequence[Flags] | None = None,
+    *,
+    nan_outside: bool = False,
+) -> list[torch.Tensor]:
     """Boolean masks, one per piece, of the k smallest entries of the concatenation of the 1-d
     `pieces`, found without concatenating them (global pruning ranks many tensors together).
 
     Spec: SELECT-1, SELECT-3, SELECT-4, STRUCT-2, GLOBAL-2.
 
-    NaN ranks above +inf (SELECT-4); among equal scores the lowest index of the concatenation is
-    chosen first (SELECT-3).
+    `within`, one boolean tensor (or None: every entry) per piece, restricts the ranking to the
+    flagged entries; k must not exceed their number. NaN ranks above +inf (SELECT-4); among
+    equal scores the lowest index of the concatenation is chosen first (SELECT-3).
+    `nan_outside`: the scores outside `within` are NaN (rank_outside_last).
     """
-    total = sum(piece.numel() for piece in pieces)
+    flags = list(within) if within is not None else [None] * len(pieces)
     if k <= 0:
         return [torch.zeros_like(piece, dtype=torch.bool) for piece in pieces]
-    if k >= total:
+    if all(f is None for f in flags) and k >= sum(piece.numel() for piece in pieces):
         return [torch.ones_like(piece, dtype=torch.bool) for piece in pieces]
-    threshold = kth_smallest(pieces, k)
+    if any(piece.device.type not in HOST_GUIDED_DEVICES for piece in pieces):
+        return smallest_k_on_device(pieces, k, flags)
+    threshold = kth_smallest(pieces, k, None if nan_outside else flags)
     nan_threshold = bool(torch.isnan(threshold))
     # With a NaN threshold every number is below it, and the ties are the NaNs.
     chosen = [
         torch.ones_like(piece, dtype=torch.bool) if nan_threshold else piece <= threshold
         for piece in pieces
     ]
+    for mask, left in zip(chosen, flags, strict=True):
+        # NaN scores outside `within` are above any numeric threshold already.
+        if left is not None and (nan_threshold or not nan_outside):
+            mask &= left
     # Every score equal to the threshold is chosen so far: give back the surplus ties of highest
     # index, last piece first, so that the lowest indices are pruned. Tie-free scores have none.
     surplus = sum(int(torch.count_nonzero(mask)) for mask in chosen) - k
     for piece, mask in zip(reversed(pieces), reversed(chosen), strict=True):
         if surplus <= 0:
             break
-        ties = torch.isnan(piece) if nan_threshold else piece == threshold
+        ties = (torch.isnan(piece) if nan_threshold else piece == threshold) & mask
         # Only the tie indices are materialised, and only when some of them must be given back.
         given_back = ties.nonzero().squeeze(1)[-surplus:]
         mask[given_back] = False
@@ -86,25 +125,30 @@ def smallest_k_of_pieces(pieces: Sequence[torch.Tensor], k: int) -> list[torch.T
     return chosen
 
 
-def kth_smallest(pieces: Sequence[torch.Tensor], k: int) -> torch.Tensor:
-    """The k-th smallest entry (1 <= k <= total) of the concatenation of the 1-d `pieces`, ranked
-    as torch.kthvalue ranks them: NaN above +inf (SELECT-4), -0.0 equal to 0.0.
+def kth_smallest(
+    pieces: Sequence[torch.Tensor], k: int, within: Sequence[Flags] | None = None
+) -> torch.Tensor:
+    """The k-th smallest entry (1 <= k <= total) of the concatenation of the 1-d `pieces` (of
+    their entries that `within` flags), ranked as torch.kthvalue ranks them: NaN above +inf
+    (SELECT-4), -0.0 equal to 0.0.
 
     On the CPU, kthvalue copies the scores and allocates an int64 index per entry. Large
     non-negative float scores (magnitudes, norms, uniform draws: all that the built-in methods
     rank) are ranked there by a radix select over their bit patterns instead.
     """
+    flags = list(within) if within is not None else [None] * len(pieces)
     keys = _order_keys(pieces)
     if keys is None:
-        scores = pieces[0] if len(pieces) == 1 else torch.cat(list(pieces))
+        kept = [p if f is None else p[f] for p, f in zip(pieces, flags, strict=True)]
+        scores = kept[0] if len(kept) == 1 else torch.cat(kept)
         return torch.kthvalue(scores, k).values
     dtype = pieces[0].dtype
-    return torch.tensor(_kth_smallest_key(keys, k), dtype=_BITS_OF[dtype]).view(dtype)
+    return torch.tensor(_kth_smallest_key(keys, flags, k), dtype=KEY_DTYPE[dtype]).view(dtype)
 
 
 def _order_keys(pieces: Sequence[torch.Tensor]) -> list[torch.Tensor] | None:
     """Integer keys ordered as the float `pieces`, or None where the radix select does not
-    apply: few scores, another device than the CPU, mixed or other dtypes, a sign bit set.
+    apply: few scores, mixed or other dtypes, a sign bit set.
 
     The bit pattern of a float without its sign bit, read as an int, grows with the float: +inf
     lies above every number and NaNs above +inf, as SELECT-4 ranks them. A sign bit (a negative
@@ -113,42 +157,50 @@ def _order_keys(pieces: Sequence[torch.Tensor]) -> list[torch.Tensor] | None:
     dtype = pieces[0].dtype
     if (
         sum(piece.numel() for piece in pieces) < _RADIX_MIN
-        or dtype not in _BITS_OF
-        or any(piece.dtype != dtype or piece.device.type != "cpu" for piece in pieces)
+        or dtype not in KEY_DTYPE
+        or any(piece.dtype != dtype for piece in pieces)
     ):
         return None
-    keys = [piece.detach().contiguous().view(_BITS_OF[dtype]) for piece in pieces]
+    keys = [piece.detach().contiguous().view(KEY_DTYPE[dtype]) for piece in pieces]
     if any(piece_keys.numel() and piece_keys.min() < 0 for piece_keys in keys):
         return None
     return keys
 
 
-def _kth_smallest_key(keys: Sequence[torch.Tensor], k: int) -> int:
-    """The k-th smallest of the non-negative integer `keys`, 12 bits per round, highest first.
+def _kth_smallest_key(keys: Sequence[torch.Tensor], within: Sequence[Flags], k: int) -> int:
+    """The k-th smallest of the non-negative integer `keys` that `within` flags, 12 bits per
+    round, highest first.
 
     Each round counts the candidates' digits, finds the digit whose bucket holds the k-th
     smallest and keeps only the candidates of that bucket; once every bit has been ranked they
     all hold the same key. (The last round's digit may overlap bits already ranked: those are
-    the same in every candidate, so they do not change which bucket is chosen.)
+    the same in every candidate, so they do not change which bucket is chosen.) Entries left
+    out by `within` count in a bucket of their own and never become candidates.
     """
-    candidates = [chunk for piece in keys for chunk in piece.split(_CHUNK)]
+    candidates = [pair for piece, left in zip(keys, within, strict=True)
+                  for pair in split_alike(piece, left, _CHUNK)]
     shift = keys[0].element_size() * 8
     while shift > 0:
         shift = max(shift - _DIGIT_BITS, 0)
         counts = sum(
-            torch.bincount(_digits(chunk, shift), minlength=1 << _DIGIT_BITS)
-            for chunk in candidates
+            torch.bincount(_digits(chunk, left, shift), minlength=_OUTSIDE + 1)[:_OUTSIDE]
+            for chunk, left in candidates
         )
         cumulative = counts.cumsum(0)
         digit = int(torch.searchsorted(cumulative, k))
         k -= int(cumulative[digit] - counts[digit])
-        candidates = [chunk[_digits(chunk, shift) == digit] for chunk in candidates]
-    return int(torch.cat(candidates)[0])
+        candidates = [(chunk[_digits(chunk, left, shift) == digit], None)
+                      for chunk, left in candidates]
+    return int(torch.cat([chunk for chunk, _ in candidates])[0])
 
 
-def _digits(keys: torch.Tensor, shift: int) -> torch.Tensor:
-    """Bits shift .. shift+11 of `keys`."""
-    return (keys >> shift).bitwise_and_(_DIGIT_MASK)
+def _digits(keys: torch.Tensor, within: Flags, shift: int) -> torch.Tensor:
+    """Bits shift .. shift+11 of `keys`; _OUTSIDE for the keys `within` leaves out."""
+    digits = keys >> shift
+    # The top digit needs no mask: the keys are non-negative, nothing lies above it.
+    if shift + _DIGIT_BITS < keys.element_size() * 8:
+        digits.bitwise_and_(_DIGIT_MASK)
+    return digits if within is None else digits.masked_fill_(~within, _OUTSIDE)
 
 
 def remaining_entries(t: torch.Tensor, remaining: torch.Tensor) -> torch.Tensor:
@@ -230,7 +282,19 @@ def channel_norms(t: torch.Tensor, n: float | str, dim: int) -> torch.Tensor:
     return torch.linalg.vector_norm(scores, ord=norm_order(n), dim=others, dtype=accumulate)
 
 
+def remaining_channel_flags(mask: torch.Tensor, dim: int) -> torch.Tensor:
+    """Per channel along `dim`: whether it holds at least one entry with mask 1 (COMPOSE-2)."""
+    others = [d for d in range(mask.dim()) if d != dim]
+    return (mask == 1).sum(dim=others) > 0
+
+
 def remaining_channels(mask: torch.Tensor, dim: int) -> torch.Tensor:
     """Indices of the channels along `dim` holding at least one entry with mask 1 (COMPOSE-2)."""
-    others = [d for d in range(mask.dim()) if d != dim]
-    return ((mask == 1).sum(dim=others) > 0).nonzero().squeeze(1)
+    return remaining_channel_flags(mask, dim).nonzero().squeeze(1)
+
+
+def along(flags: torch.Tensor, dim: int, ndim: int) -> torch.Tensor:
+    """Per-channel `flags` shaped to broadcast along `dim` of an `ndim`-dim tensor."""
+    shape = [1] * ndim
+    shape[dim] = flags.numel()
+    return flags.view(shape)

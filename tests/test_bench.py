@@ -17,6 +17,7 @@ from support import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from benchlib import measure
 from benchlib.cases import CASES, distinct_values, resnet50_shapes
 
 IMPLS = ("torch", "reference")
@@ -97,3 +98,32 @@ def test_suite_timings_reports_both_runs_and_the_largest_shares(tmp_path):
     assert cells[2].endswith(" s") and cells[3].endswith(" s") and cells[4].endswith("x")
     listed = [line for line in text.splitlines() if line.startswith("| `test_amount.py::")]
     assert len(listed) == 3
+
+
+def test_cuda_peak_is_the_growth_over_the_allocated_bytes_after_a_reset(monkeypatch):
+    """The in-process GPU measurement, with torch.cuda's counters played by a fake allocator
+    (there is no GPU here): the peak counter is reset before the call, and the call's peak is
+    read against what was allocated when it started."""
+    calls = []
+    allocator = {"allocated": 300, "peak": 900}  # 900: a peak left by an earlier case
+
+    def allocate(size):
+        allocator["allocated"] += size
+        allocator["peak"] = max(allocator["peak"], allocator["allocated"])
+
+    def run():
+        calls.append("run")
+        allocate(500)
+        allocate(-450)
+
+    fake = {
+        "synchronize": lambda device=None: calls.append("sync"),
+        "reset_peak_memory_stats": lambda device=None: allocator.update(
+            peak=allocator["allocated"]),
+        "memory_allocated": lambda device=None: allocator["allocated"],
+        "max_memory_allocated": lambda device=None: allocator["peak"],
+    }
+    for name, function in fake.items():
+        monkeypatch.setattr(torch.cuda, name, function)
+    assert measure.cuda_peak_growth(run, "cuda") == 500
+    assert calls == ["sync", "run", "sync"]

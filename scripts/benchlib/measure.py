@@ -2,13 +2,17 @@
 
 Time: in this process, the implementations alternate (torch first on even repeats, the reference
 first on odd ones, so neither always runs on a warmer or a more fragmented heap), each run on
-freshly built modules; the median is reported. Peak memory: one fresh subprocess per case and
-implementation, so that neither the other implementation's allocations nor this process's
-history count: the growth of the peak resident set (VmHWM, or ru_maxrss without /proc) over the
-resident set once the inputs are built, with a fixed glibc mmap threshold so that freed blocks go
-back to the system; on a GPU the growth of torch.cuda.max_memory_allocated.
+freshly built modules; the median is reported. On a GPU each implementation first runs once on
+the --quick sizes, untimed, so that CUDA's lazy initialisation and kernel loading are not timed.
 
-`python -m benchlib.measure CASE IMPL [--quick] [--device D]` is that subprocess.
+Peak memory on the CPU: one fresh subprocess per case and implementation, so that neither the
+other implementation's allocations nor this process's history count: the growth of the peak
+resident set (VmHWM, or ru_maxrss without /proc) over the resident set once the inputs are built,
+with a fixed glibc mmap threshold so that freed blocks go back to the system
+(`python -m benchlib.measure CASE IMPL [--quick] [--device D]` is that subprocess). On a GPU, in
+this process: the caching allocator counts exactly the bytes allocated, so
+torch.cuda.reset_peak_memory_stats before the call and max_memory_allocated after it give the
+call's own peak, whatever ran before (a fresh process per case cost minutes there).
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ def implementation(impl: str) -> ModuleType:
 def time_case(case: Case, quick: bool, device: str, repeats: int) -> dict:
     """Median seconds per implementation over `repeats` alternating runs, and whether the
     outcomes (masks) of the two implementations are equal."""
+    if _on_gpu(device):
+        for impl in IMPLEMENTATIONS:
+            case.workload(implementation(impl), case.values(True), True, device).run()
     values = case.values(quick)
     times: dict[str, list[float]] = {impl: [] for impl in IMPLEMENTATIONS}
     outcomes: dict[str, list[torch.Tensor]] = {}
@@ -75,12 +82,19 @@ def _seconds(run: Callable[[], None], device: str) -> float:
 
 
 def _synchronize(device: str) -> None:
-    if device.startswith("cuda"):
+    if _on_gpu(device):
         torch.cuda.synchronize()
 
 
+def _on_gpu(device: str) -> bool:
+    return device.startswith("cuda")
+
+
 def peak_memory(case: Case, impl: str, quick: bool, device: str) -> dict:
-    """Peak memory growth of one run, measured in a fresh subprocess (see the module doc)."""
+    """Peak memory growth of one run: in this process on a GPU, else in a fresh subprocess
+    (see the module doc)."""
+    if _on_gpu(device):
+        return _measure_one(case, impl, quick, device)
     command = [sys.executable, "-m", "benchlib.measure", case.name, impl, "--device", device]
     if quick:
         command.append("--quick")
@@ -97,18 +111,14 @@ def peak_memory(case: Case, impl: str, quick: bool, device: str) -> dict:
 
 
 def _measure_one(case: Case, impl: str, quick: bool, device: str) -> dict:
-    """In the subprocess: build the inputs, then measure the growth during the call alone."""
+    """Build the inputs, then measure the growth during the call alone (in the subprocess on the
+    CPU, in this process on a GPU)."""
     values = case.values(quick)
     workload = case.workload(implementation(impl), values, quick, device)
     del values  # the modules hold their own copies
     gc.collect()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        baseline = torch.cuda.memory_allocated()
-        workload.run()
-        torch.cuda.synchronize()
-        return {"peak_bytes": torch.cuda.max_memory_allocated() - baseline, "method": "cuda"}
+    if _on_gpu(device):
+        return {"peak_bytes": cuda_peak_growth(workload.run, device), "method": "cuda"}
     reset = _reset_peak_rss()
     baseline = _peak_rss_bytes()
     workload.run()
@@ -116,6 +126,16 @@ def _measure_one(case: Case, impl: str, quick: bool, device: str) -> dict:
     # RSS counters are updated lazily by the kernel: a call that frees memory can read a few
     # pages below the baseline.
     return {"peak_bytes": max(_peak_rss_bytes() - baseline, 0), "method": method}
+
+
+def cuda_peak_growth(run: Callable[[], None], device: str) -> int:
+    """Bytes allocated on `device` at the peak of `run()` beyond those allocated before it."""
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    baseline = torch.cuda.memory_allocated(device)
+    run()
+    torch.cuda.synchronize(device)
+    return torch.cuda.max_memory_allocated(device) - baseline
 
 
 def _reset_peak_rss() -> bool:

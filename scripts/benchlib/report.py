@@ -101,7 +101,9 @@ def markdown(report: dict) -> str:
         f"{m['load_average_end'][0]} at the end.",
         "",
         "Ratios are reference / torch (below 1: the reference is faster or smaller). Time: median "
-        "of alternating runs; peak: growth of the peak memory during the call, in a fresh process.",
+        "of alternating runs; peak: growth of the peak memory during the call, "
+        + ("torch.cuda.max_memory_allocated after reset_peak_memory_stats, in one process."
+           if m["device"].startswith("cuda") else "in a fresh process."),
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|",

@@ -11,18 +11,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _derive import export
 
 AREA, CLAUSE = 'AMOUNT', 'AMOUNT-3'
-FILE = 'base.py'
+FILE = 'methods.py'
 OLD = (
-    '        partial = method.compute_mask(candidates, default_ma'
-    'sk=mask.new_ones(candidates.shape))\n'
+    '    k = units_to_prune(amount, int(torch.count_nonzero('
+    'remaining)))\n'
+    '    return _without_smallest_entries(mask, k, scores, r'
+    'emaining)\n'
 )
 NEW = (
-    '        # k over the whole tensor: the entries pruned earlie'
-    'r join as unprunable +inf scores.\n'
-    '        padded = torch.cat([candidates, candidates.new_full('
-    "(mask.numel() - candidates.numel(),), float('inf'))])\n"
-    '        partial = method.compute_mask(padded, default_mask=m'
-    'ask.new_ones(padded.shape))[: candidates.numel()]\n'
+    '    k = units_to_prune(amount, remaining.numel())\n'
+    '    return _without_smallest_entries(mask, k, scores, r'
+    'emaining)\n'
 )
 
 globals().update(export(__file__, FILE, OLD, NEW))

@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _derive import export
 
 AREA, CLAUSE = 'COMPOSE', 'COMPOSE-2'
-FILE = 'base.py'
-OLD = '        keep = remaining_channels(mask, dim)\n'
-NEW = '        keep = torch.arange(mask.shape[dim], device=mask.device)\n'
+FILE = 'methods.py'
+OLD = '    remaining = remaining_channel_flags(mask, dim)\n'
+NEW = '    remaining = torch.ones(mask.shape[dim], dtype=torch.bool, device=mask.device)\n'
 
 globals().update(export(__file__, FILE, OLD, NEW))

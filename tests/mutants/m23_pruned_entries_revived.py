@@ -11,14 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _derive import export
 
 AREA, CLAUSE = 'COMPOSE', 'COMPOSE-1'
-FILE = 'base.py'
-OLD = (
-    'return mask.clone(memory_format=torch.contiguous_format).mas'
-    'ked_scatter_(remaining, partial)'
-)
-NEW = (
-    'return torch.ones_like(mask, memory_format=torch.contiguous_'
-    'format).masked_scatter_(remaining, partial)'
-)
+FILE = 'methods.py'
+OLD = '    return _without_smallest_entries(mask, k, scores, remaining)\n'
+NEW = '    return _without_smallest_entries(torch.ones_like(mask), k, scores, remaining)\n'
 
 globals().update(export(__file__, FILE, OLD, NEW))

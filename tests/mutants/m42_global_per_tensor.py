@@ -12,10 +12,12 @@ from _derive import export
 
 AREA, CLAUSE = 'GLOBAL', 'GLOBAL-2'
 FILE = 'prune.py'
-OLD = '    pruned = smallest_k_of_pieces(candidates, k)\n'
+OLD = '    pruned = smallest_k_of_pieces(magnitudes, k, remaining, nan_outside=nan_outside)\n'
 NEW = (
-    '    pruned = [smallest_k_of_pieces([c], units_to_prune(amoun'
-    't, c.numel()))[0] for c in candidates]\n'
+    '    pruned = [smallest_k_of_pieces([m], units_to_prune('
+    'amount, m.numel() if left is None else int(left.sum()))'
+    ', [left])[0] for m, left in zip(magnitudes, remaining)]'
+    '\n'
 )
 
 globals().update(export(__file__, FILE, OLD, NEW))

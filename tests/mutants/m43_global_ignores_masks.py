@@ -12,7 +12,7 @@ from _derive import export
 
 AREA, CLAUSE = 'GLOBAL', 'GLOBAL-3'
 FILE = 'prune.py'
-OLD = '        masks.append(_current_mask(module, name, orig))\n'
-NEW = '        masks.append(torch.ones_like(orig))\n'
+OLD = '        masks.append(_current_mask(module, name))\n'
+NEW = '        masks.append(None)\n'
 
 globals().update(export(__file__, FILE, OLD, NEW))

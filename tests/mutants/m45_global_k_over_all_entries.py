@@ -11,7 +11,7 @@ from _derive import export
 
 AREA, CLAUSE = 'GLOBAL', 'GLOBAL-1'
 FILE = 'prune.py'
-OLD = 'k = units_to_prune(amount, sum(c.numel() for c in candidates))'
-NEW = 'k = units_to_prune(amount, sum(m.numel() for m in masks))'
+OLD = '    k = units_to_prune(amount, _count_remaining(scores, remaining))\n'
+NEW = '    k = units_to_prune(amount, sum(s.numel() for s in scores))\n'
 
 globals().update(export(__file__, FILE, OLD, NEW))

@@ -107,21 +107,23 @@ def test_global_l1_tensor_by_tensor_equals_the_concatenation():  # GLOBAL-1, GLO
             dtype = rng.choice(DTYPES[1:]) if mixed else torch.float32
             shape = rng.choice([(rng.randint(0, 5),), (rng.randint(1, 4), rng.randint(1, 4))])
             scores.append(random_scores(rng, torch.Size(shape).numel(), dtype).reshape(shape))
-            if rng.random() < 0.4:  # unpruned: what global_unstructured passes
-                masks.append(torch.ones((), dtype=dtype).expand(shape))
+            if rng.random() < 0.4:  # unpruned: global_unstructured passes None
+                masks.append(None)
             else:
                 mask_dtype = rng.choice([dtype, torch.float32, torch.bool])
                 masks.append((torch.rand(shape) < 0.7).to(mask_dtype))
-        remaining = sum(int((mask == 1).sum()) for mask in masks)
+        full = [torch.ones(s.shape, dtype=s.dtype) if m is None else m
+                for s, m in zip(scores, masks, strict=True)]
+        remaining = sum(int((mask == 1).sum()) for mask in full)
         counts = [0, min(1, remaining), min(3, remaining), remaining]  # never above (AMOUNT-6)
         amount = rng.choice([0.0, 0.3, 0.5, 1.0, *counts])
         flat = combine_masks(
             L1Unstructured(amount),
             torch.cat([s.reshape(-1) for s in scores]),
-            torch.cat([m.reshape(-1) for m in masks]),
+            torch.cat([m.reshape(-1) for m in full]),
         )
-        expected = flat.split([m.numel() for m in masks])
-        got = prune._global_l1_masks(amount, scores, masks)
+        expected = flat.split([m.numel() for m in full])
+        got = prune._global_l1_masks(amount, scores, masks, flat.dtype)
         for want, mask in zip(expected, got, strict=True):
             assert mask.dtype == want.dtype and mask.is_contiguous()
             assert torch.equal(mask, want.view_as(mask)), (scores, masks, amount)
@@ -130,4 +132,4 @@ def test_global_l1_tensor_by_tensor_equals_the_concatenation():  # GLOBAL-1, GLO
 def test_global_l1_rejects_a_count_above_the_remaining_entries():  # AMOUNT-6
     scores, masks = [torch.rand(3), torch.rand(2)], [torch.ones(3), torch.tensor([1.0, 0.0])]
     with pytest.raises(ValueError, match="exceeds the 4 units"):
-        prune._global_l1_masks(5, scores, masks)
+        prune._global_l1_masks(5, scores, masks, torch.float32)
