@@ -19,8 +19,11 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
-from conformance import capabilities, checks, expected, impl, spec
+from conformance import capabilities, checks, expected, impl, recording, spec
 from conformance.strategies import VERDICT_PHASES, limits
+
+# Records each property's calls and attaches a standalone repro snippet to its failure.
+pytest_plugins = ("conformance.repro",)
 
 PROPERTIES_DIR = Path(__file__).resolve().parent / "properties"
 
@@ -357,9 +360,10 @@ def implementation(request: pytest.FixtureRequest) -> impl.Implementation:
 
 
 @pytest.fixture(scope="session")
-def prune(implementation: impl.Implementation) -> impl.ImplementationNamespace:
-    """The module under test, spelled like user code: `prune.l1_unstructured(...)`."""
-    return implementation.namespace()
+def prune(implementation: impl.Implementation) -> recording.Recorder:
+    """The module under test, spelled like user code: `prune.l1_unstructured(...)`; its calls
+    are recorded for the repro snippets (conformance.repro)."""
+    return recording.Recorder(implementation.namespace())
 
 
 @pytest.fixture(scope="session")

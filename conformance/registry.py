@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from conformance.source import python_literal
+
 # Norm orders of STRUCT-2. Calls draw from PORTABLE_NORMS; 'fro' (= 2, but spelled as a matrix
 # norm that torch cannot take over 3+ dims) is checked by its own STRUCT-2 property, so that one
 # known departure does not fail every property that draws an ln_structured call.
@@ -134,16 +136,3 @@ class Call:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))  # as Method._repr_pretty_: the runnable source, not the fields
-
-
-def python_literal(value: object) -> str:
-    """Source text that rebuilds `value` (for repro snippets)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"float({str(value)!r})"
-    if isinstance(value, torch.Tensor) and value.device.type == "meta":
-        # meta tensors (the 'other device' of DEVICE-6 on a CPU-only machine) hold no values.
-        return f"torch.empty({list(value.shape)}, dtype={value.dtype}, device='meta')"
-    if isinstance(value, torch.Tensor):
-        return (f"torch.tensor({value.detach().cpu().tolist()!r}, dtype={value.dtype}"
-                + (f", device={str(value.device)!r})" if value.device.type != "cpu" else ")"))
-    return repr(value)

@@ -11,28 +11,26 @@ Outcomes of a property: `passed`; `failed` (a spec violation, any other exceptio
 setup or teardown); `expected` (a known departure listed in the expected-failures file failed, as
 it should); `unexpected-pass` (a listed departure passed: the list is strict); `skipped`.
 
-Repro snippets: the convention for property authors
-----------------------------------------------------
-Every failure gets a snippet: the imports (`import torch`, `from torch import nn`, the line that
-imports the implementation under test as `prune`), Hypothesis' failing example as comments, and a
-`pytest.main([...])` call that replays exactly that property with the run's seed and profile
-(the `command` field holds the same as a shell line). A property can attach a richer, direct
-reproduction, written against the names `torch`, `nn` and `prune` (the snippet supplies the
-imports), in either of two ways:
+Repro snippets
+--------------
+Every failure gets one snippet (`repro`) that a user runs with nothing but torch and their
+implementation: `conformance.repro` records the property's calls and renders the failing example
+as literals, the calls and the clause's assertion, checked to pass on the reference and to fail on
+the implementation (a stateful session's failure brings its own, `conformance.stateful`). Where no
+such snippet reproduces a failure, the snippet replays the kit's property instead
+(`pytest.main([...])` with the run's seed and profile, every path absolute); a standalone snippet
+names that replay as a comment, and `command` holds it as a shell line. Only the first failure of
+an exception group (Hypothesis reports distinct bugs together) gives the snippet, the message and
+the clause, so that the three describe the same failure.
 
-- a Hypothesis note whose first line starts with `# repro`, e.g.
-  `note(f"# repro\\nmodule = {subject.source}\\n{call.source()}")`; Hypothesis prints notes only
-  for the final, shrunk example, so the note describes exactly the failing case;
-- a `repro` attribute (str) on the exception the property raises.
-
-Several repro notes are joined in order. The attached text goes into the snippet between the
-imports and the replay call, which then becomes a comment.
+A property may still attach a direct reproduction of its own, written against `torch`, `nn` and
+`prune`: a Hypothesis note whose first line starts with `# repro`, or a `repro` attribute (str)
+on the exception it raises; it is used where no standalone snippet was made.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 from collections import Counter
@@ -43,7 +41,8 @@ from typing import Any
 
 import pytest
 
-from conformance import spec
+from conformance import repro, spec
+from conformance.source import import_line, is_file_spec
 
 try:
     from builtins import BaseExceptionGroup  # Python 3.11+
@@ -100,29 +99,34 @@ def pytest_runtest_makereport(
 
 
 def failure_details(exc: BaseException) -> dict[str, str]:
-    """The message, violated clause, Hypothesis example and attached repro of a failure."""
-    found_leaves = list(leaves(exc))
-    messages, examples, repros, blob, where = [], [], [], "", ""
-    for leaf in found_leaves:
-        messages.append(_message(leaf))
-        for note in getattr(leaf, "__notes__", ()):
-            text = str(note).strip("\n")
-            found = _BLOB.search(text)
-            if found:
-                blob = blob or f"@reproduce_failure({found['args']})"
-            elif text.lstrip().startswith(REPRO_NOTE):
-                repros.append(text.strip())
-            else:
-                examples.append(text)
-        attached = getattr(leaf, REPRO_ATTRIBUTE, None)
-        if isinstance(attached, str) and attached.strip():
-            repros.append(attached.strip())
-        if not where and not _speaks_the_spec(leaf):
-            where = _origin(leaf)
-    first = found_leaves[0] if found_leaves else exc
-    clause = getattr(first, "clause", None) or clause_of(messages[0] if messages else "")
-    details = {"message": "\n\n".join(messages), "example": "\n".join(examples).strip(),
-               "reproduce_failure": blob, "repro": "\n\n".join(repros)}
+    """The message, violated clause, Hypothesis example and repro of a failure: of its first
+    failure where Hypothesis reports several (see the module docstring)."""
+    first = next(leaves(exc), exc)
+    examples, repros, blob, standalone = [], [], "", ""
+    for note in getattr(first, "__notes__", ()):
+        text = str(note).strip("\n")
+        found = _BLOB.search(text)
+        if found:
+            blob = f"@reproduce_failure({found['args']})"
+        elif text.startswith(repro.STANDALONE):
+            standalone = text.strip() + "\n"
+        elif text.lstrip().startswith(REPRO_NOTE):
+            repros.append(text.strip())
+        else:
+            examples.append(text)
+    attached = getattr(first, REPRO_ATTRIBUTE, None)
+    if isinstance(attached, str) and attached.strip():
+        repros.append(attached.strip())
+    message = _message(first)
+    others = sum(1 for _ in leaves(exc)) - 1
+    if others:
+        message += (f"\n\n(and {others} other distinct failure{'s' * (others > 1)} of this "
+                    "property, not shown: fix this one and run again)")
+    clause = getattr(first, "clause", None) or clause_of(message)
+    where = "" if _speaks_the_spec(first) else _origin(first)
+    details = {"message": message, "example": "\n".join(examples).strip(),
+               "reproduce_failure": blob, "repro": "\n\n".join(repros),
+               "standalone": standalone}
     if clause:
         details["clause"] = clause
     if where:
@@ -186,6 +190,7 @@ class PropertyResult:
     reproduce_failure: str = ""  # Hypothesis' @reproduce_failure(...) decorator
     where: str = ""  # for an exception that is not a spec violation: where it was raised
     property_repro: str = ""  # a reproduction the property attached (module docstring)
+    standalone: str = ""  # the snippet with torch and the implementation alone (conformance.repro)
     repro: str = ""  # the runnable Python snippet of a failure
     command: str = ""  # the shell command that replays this property
     shrunk: bool = True  # False: a failure's example is the first found (shrink budget spent)
@@ -282,6 +287,7 @@ class Collector:
                 setattr(result, name, details.get(name, ""))
             result.shrunk = details.get("shrunk", True)
             result.property_repro = details.get("repro", "")
+            result.standalone = details.get("standalone", "")
             result.clause = details.get("clause")
         else:  # a report from elsewhere (no worker hook): the crash line is all there is
             crash = getattr(report.longrepr, "reprcrash", None)
@@ -403,25 +409,12 @@ def _cell(result: PropertyResult, clause: str) -> str:
 
 # --- repro snippets ---------------------------------------------------------------------------
 
-def import_line(impl_spec: str) -> str:
-    """How user code imports the implementation as `prune`."""
-    from conformance import impl
-
-    if impl_spec.endswith(".py") or os.sep in impl_spec or "/" in impl_spec:
-        path = str(Path(impl_spec).resolve())
-        return ("import importlib.util\n\n"
-                f"_spec = importlib.util.spec_from_file_location('prune_under_test', {path!r})\n"
-                "prune = importlib.util.module_from_spec(_spec)\n"
-                "_spec.loader.exec_module(prune)")
-    return f"import {impl.ALIASES.get(impl_spec, impl_spec)} as prune"
-
-
 def replay_args(result: PropertyResult, run: RunReport) -> list[str]:
     """pytest arguments that run exactly this property again, with the run's seed and profile."""
     module, _, name = result.id.partition("::")
     dotted = "conformance.properties." + module.removesuffix(".py").replace("/", ".")
     impl_spec = run.implementation["spec"]
-    if impl_spec.endswith(".py") or "/" in impl_spec or os.sep in impl_spec:
+    if is_file_spec(impl_spec):
         impl_spec = str(Path(impl_spec).resolve())
     args = ["--pyargs", f"{dotted}::{name}", "--impl", impl_spec,
             "--hypothesis-profile", run.profile]
@@ -429,8 +422,16 @@ def replay_args(result: PropertyResult, run: RunReport) -> list[str]:
         args.append(f"--hypothesis-seed={run.seed}")
     if run.device != "cpu":
         args += ["--device", run.device]
-    args += ["--expected-failures", run.expected_failures or "none", "-p", "no:cacheprovider"]
+    args += ["--expected-failures", _absolute_sources(run.expected_failures),
+             "-p", "no:cacheprovider"]
     return args
+
+
+def _absolute_sources(option: str | None) -> str:
+    """--expected-failures with every file as an absolute path (the replay may run anywhere);
+    names of shipped lists stay names."""
+    words = [w.strip() for w in (option or "none").split(",") if w.strip()]
+    return ",".join(str(Path(w).resolve()) if Path(w).is_file() else w for w in words)
 
 
 def replay_command(result: PropertyResult, run: RunReport) -> str:
@@ -438,7 +439,11 @@ def replay_command(result: PropertyResult, run: RunReport) -> str:
 
 
 def repro_snippet(result: PropertyResult, run: RunReport) -> str:
-    """A short runnable Python snippet for a failure (see the module docstring)."""
+    """The runnable Python snippet of a failure (see the module docstring)."""
+    replay = f"pytest.main({replay_args(result, run)!r})"
+    if result.standalone:
+        return (result.standalone.rstrip("\n") + "\n\n# The same example through the kit's "
+                f"property (needs the kit installed):\n#   import pytest; {replay}\n")
     lines = [f"# Repro of {result.id}" + (f" ({result.clause})" if result.clause else "")
              + f" against {run.implementation['spec']}",
              "import torch",
@@ -448,7 +453,6 @@ def repro_snippet(result: PropertyResult, run: RunReport) -> str:
         lines.append(f"device = torch.device({run.device!r})")
     if result.property_repro:
         lines += ["", result.property_repro]
-    replay = f"pytest.main({replay_args(result, run)!r})"
     lines += ["", "# Replay exactly this example (same seed and profile: same shrunk case):"]
     if result.property_repro:
         lines.append(f"#   import pytest; {replay}")
