@@ -264,7 +264,8 @@ def standalone(rec: Recording, failure: BaseException, title: str) -> str | None
 
 # --- the plugin ---------------------------------------------------------------------------------
 
-def _is_final_example() -> bool:
+def is_final_example() -> bool:
+    """Is this Hypothesis' final replay of a failing example (or no Hypothesis example)?"""
     try:
         from hypothesis.control import current_build_context
 
@@ -274,7 +275,9 @@ def _is_final_example() -> bool:
 
 
 def _attach(item: pytest.Item, rec: Recording, exc: BaseException) -> None:
-    if isinstance(exc, pytest.skip.Exception) or getattr(exc, "repro", None):
+    brings_its_own = getattr(exc, "snippet", None) is not None or getattr(exc, "repro", None)
+    if isinstance(exc, pytest.skip.Exception) or brings_its_own or any(
+            str(n).startswith(STANDALONE) for n in getattr(exc, "__notes__", ())):
         return  # a skip, or a failure that brings its own snippet (a session)
     clause = getattr(exc, "clause", None)
     title = item.nodeid.split("properties/", 1)[-1] + (f" ({clause})" if clause else "")
@@ -289,7 +292,7 @@ def _recorded(item: pytest.Item, test: Any, implementation: Any) -> Any:
             try:
                 return test(*args, **kwargs)
             except BaseException as exc:
-                if _is_final_example():
+                if is_final_example():
                     _attach(item, rec, exc)
                 raise
     return run

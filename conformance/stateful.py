@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import io
 import re
-import sys
 import textwrap
 import types
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -59,9 +59,10 @@ from torch import nn
 
 from conformance import bad_inputs as bi
 from conformance import checks as ck
-from conformance import expected, impl, models, parity
+from conformance import expected, models, parity, repro, session_snippet
 from conformance import strategies as hh
-from conformance.registry import METHODS, Call, Method, python_literal
+from conformance.registry import METHODS, Call, Method
+from conformance.source import literal
 
 # The tensors of the session's model: (key in the ModuleDict, parameter name).
 TARGETS: tuple[tuple[str, str], ...] = (
@@ -105,13 +106,16 @@ _OWN_STEPS = {"remove-unpruned", "user-method-raises-in-compute_mask",
 
 
 class SessionFailure(ck.SpecViolation):
-    """A session step or invariant broke a clause; the message ends with a repro snippet."""
+    """A session step or invariant broke a clause. `snippet`: the steps up to the failing one, as
+    a script that needs torch and the implementation alone (`conformance.session_snippet`), also
+    attached as the exception's note for the run report; None where none reproduces the failure,
+    or before Hypothesis' final replay of the shrunk session (only that one renders it)."""
 
-    def __init__(self, clause: str, message: str, snippet: str, repro: str) -> None:
-        super().__init__(clause, f"{message}\n\nReproduce with the implementation alone:\n\n"
-                                 f"{textwrap.indent(snippet, '    ')}")
+    def __init__(self, clause: str, message: str, snippet: str | None) -> None:
+        super().__init__(clause, message)
         self.snippet = snippet
-        self.repro = repro  # read by conformance.report
+        if snippet is not None:
+            self.add_note(f"{repro.STANDALONE} a pruning session ({clause})\n{snippet}")
 
 
 class OracleFailure(AssertionError):
@@ -133,16 +137,18 @@ def departed_clauses(
 
 # --- helpers the repro snippets call -----------------------------------------------------------
 
+def compute_mask(self: Any, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+    """FooBarPruningMethod's: prune every other entry."""
+    mask = default_mask.clone()
+    mask.view(-1)[::2] = 0
+    return mask
+
+
 @functools.cache
 def foobar_method(base: type) -> type:
     """The tutorial's `FooBarPruningMethod` (prunes every other entry) as a subclass of `base`, the
     implementation's BasePruningMethod. Registered in this module under a name of its own per
     base, so that pickle and torch.save find it (SERIAL-2)."""
-
-    def compute_mask(self: Any, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
-        mask = default_mask.clone()
-        mask.view(-1)[::2] = 0
-        return mask
 
     qualname = "FooBarPruningMethod_" + re.sub(r"\W", "_", f"{base.__module__}_{base.__name__}")
     cls = types.new_class("FooBarPruningMethod", (base,), {}, lambda ns: ns.update(
@@ -199,37 +205,20 @@ def whole_channels(before: torch.Tensor, after: torch.Tensor, dim: int) -> bool:
     return bool((dead | ~touched).all())
 
 
-def literal(value: object) -> str:
-    """Python source that rebuilds `value`: tensors (any device), containers, non-finite floats."""
-    if isinstance(value, torch.Tensor):
-        if value.device.type == "meta":
-            return python_literal(value)
-        device = "" if value.device.type == "cpu" else f", device={str(value.device)!r}"
-        values = literal(value.detach().cpu().tolist())
-        return f"torch.tensor({values}, dtype={value.dtype}{device})"
-    if isinstance(value, list):
-        return "[" + ", ".join(map(literal, value)) + "]"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(map(literal, value)) + ("," if len(value) == 1 else "") + ")"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
-    return python_literal(value)
+def _module_of(prune: Any) -> Any:
+    """The module behind the kit's wrappers of an implementation (the snippet runs it bare)."""
+    found = getattr(getattr(prune, "_impl", None), "module", None)
+    return prune if found is None else found
 
 
-def import_line(prune: Any) -> str:
-    """How the snippet imports the implementation as `prune`."""
-    from conformance import report
-
-    if isinstance(prune, str):  # an --impl spelling
-        return report.import_line(prune)
-    if isinstance(prune, impl.ImplementationNamespace):
-        return report.import_line(prune._impl.spec)
-    if isinstance(prune, impl.Implementation):
-        return report.import_line(prune.spec)
-    name = getattr(prune, "__name__", "")
-    if name and sys.modules.get(name) is prune and not name.startswith("prune_impl_"):
-        return f"import {name} as prune"
-    return report.import_line(str(getattr(prune, "__file__", name)))
+# The helpers a session's snippet may call, as the source it carries (session_snippet).
+SNIPPET_HELPERS = {
+    "forward_output": lambda: f"KEYS = {KEYS!r}\n\n\n{inspect.getsource(forward_output)}",
+    "sgd_step": lambda: inspect.getsource(sgd_step),
+    "FooBarPruningMethod": lambda: (
+        "class FooBarPruningMethod(prune.BasePruningMethod):\n    PRUNING_TYPE = 'unstructured'\n\n"
+        + textwrap.indent(inspect.getsource(compute_mask), "    ")),
+}
 
 
 # --- the model --------------------------------------------------------------------------------
@@ -300,8 +289,12 @@ def _source(function: str, module: str, name: str, kwargs: Mapping[str, Any],
     return f"prune.{function}({module}, {name!r}{args})"
 
 
-def _indent(text: str) -> str:
-    return textwrap.indent(text, "    ")
+def _rejected(call: str, error: type[BaseException], clause: str) -> str:
+    """A bad call in a snippet: it must raise `error` (whether it changed nothing is asserted by
+    the snippet's comparison with the reference at the end)."""
+    message = f"{clause}: {call} must raise {error.__name__}"
+    return (f"try:\n{textwrap.indent(call, '    ')}\nexcept {error.__name__}:\n    pass\n"
+            f"else:\n    raise AssertionError({message!r})")
 
 
 def _enabled(step: str) -> Callable[[PruneSession], bool]:
@@ -346,35 +339,27 @@ class PruneSession(RuleBasedStateMachine):
 
     # -- the snippet ----------------------------------------------------------------------------
 
-    def _snippet(self, check: str) -> tuple[str, str]:
-        """(the full snippet, the same without the imports the run report supplies)."""
-        body = "\n".join([*self.setup, *self.lines, check]) + "\n"
-        imports = ["import copy", "import io", "", "import torch", "from torch import nn", "",
-                   "from conformance import checks as ck", "from conformance import parity, "
-                   "stateful", "from conformance import strategies as hh",
-                   "from conformance.models import Holder"]
-        full = "\n".join(["# Repro of a prune-conformance session failure, without the oracle.",
-                          *imports, import_line(self.prune_under_test), "", body])
-        repro = "\n".join(["# repro: a prune-conformance session, without the oracle",
-                           *imports[:2], *imports[6:], "", body])
-        return full, repro
+    def _failure(self, clause: str, message: str, step: str | None = None) -> SessionFailure:
+        """The failure, with its snippet on Hypothesis' final replay: the steps so far, and
+        `step` (the failing one) if given."""
+        snippet = None
+        if repro.is_final_example():
+            steps = [*self.lines, *([step] if step else [])]
+            snippet = session_snippet.render(
+                self.prune_under_test, _module_of(self.prune_under_test), self.oracle_module,
+                self.setup, steps, self.spec.dtype, SNIPPET_HELPERS, clause, message)
+        return SessionFailure(clause, message, snippet)
 
-    def _failure(self, clause: str, message: str, check: str) -> SessionFailure:
-        full, repro = self._snippet(check)
-        return SessionFailure(clause, message, full, repro)
-
-    def _check(self, line: Callable[[], str], check: Callable[[], object]) -> None:
-        """Run a check on the implementation's side; on failure, the snippet ends with `line()`,
-        the same check written against the implementation alone."""
+    def _check(self, check: Callable[[], object]) -> None:
+        """Run a check on the implementation's side, after the last step."""
         try:
             check()
         except ck.SpecViolation as exc:
-            message = str(exc)[len(exc.clause) + 2:]
-            raise self._failure(exc.clause, message, line()) from None
+            raise self._failure(exc.clause, str(exc)[len(exc.clause) + 2:]) from None
         except Exception as exc:
             # The implementation broke the check itself (a forward that raises, a missing buffer).
             message = f"checking after the last step raised {type(exc).__name__}: {exc}"
-            raise self._failure(self.context, message, line()) from exc
+            raise self._failure(self.context, message) from exc
 
     def _act(self, line: str, run: Callable[[], object], clause: str) -> object:
         """Make a step on the implementation's side, recorded in the snippet as `line`."""
@@ -384,10 +369,7 @@ class PruneSession(RuleBasedStateMachine):
             raise self._failure(exc.clause, str(exc)[len(exc.clause) + 2:], line) from None
         except Exception as exc:
             message = f"{line} must work, raised {type(exc).__name__}: {exc}"
-            check = (f"try:\n{_indent(line)}\nexcept Exception as exc:\n"
-                     f"    raise AssertionError({clause + ': the step must work, raised '!r} "
-                     "+ repr(exc)) from exc")
-            raise self._failure(clause, message, check) from exc
+            raise self._failure(clause, message, line) from exc
         self.lines.append(line)
         return result
 
@@ -440,7 +422,6 @@ class PruneSession(RuleBasedStateMachine):
             "model = build()",
             "with torch.no_grad():",
             *(f"    {_label(i)}.copy_({literal(v)})" for i, v in enumerate(values)),
-            "params = stateful.parameter_objects(model)",
         ]
         self.lines: list[str] = []
         self.stale: set[int] = set()  # pruned tensors whose attribute predates an optimizer step
@@ -476,7 +457,7 @@ class PruneSession(RuleBasedStateMachine):
         """A forward on both sides, which brings every pruned attribute up to date."""
         with torch.no_grad():
             self._oracle(lambda: forward_output(self.oracle.model, self.inputs), "a forward")
-            self._act("stateful.forward_output(model, inputs)",
+            self._act("forward_output(model, inputs)",
                       lambda: forward_output(self.impl.model, self.inputs), "HOOK-2")
         self.stale.clear()
 
@@ -507,42 +488,27 @@ class PruneSession(RuleBasedStateMachine):
         for i in indices:
             text = f"mask of {_label(i)} after {what}"
             if not choice:
-                self._check(lambda i=i, text=text: (
-                    f"ck.expect_same_mask(ck.mask_or_ones({_expr(i)}, {TARGETS[i][1]!r}), "
-                    f"{literal(wanted[i].ne(0))}, {exact_clause!r}, {text!r})"),
-                    lambda i=i, text=text: ck.expect_same_mask(seen[i], wanted[i], exact_clause,
-                                                               text))
+                self._check(lambda i=i, text=text: ck.expect_same_mask(
+                    seen[i], wanted[i], exact_clause, text))
         if not choice:
             return
         assert free is not None
         groups = [list(indices)] if together else [[i] for i in indices]
         for group in groups:
-            counted = ", ".join(f"({_expr(i)}, {TARGETS[i][1]!r})" for i in group)
             units = sum(ck.remaining_units(wanted[i], dim) for i in group)
             got = sum(ck.remaining_units(seen[i], dim) for i in group)
             text = f"units remaining in {' + '.join(_label(i) for i in group)} after {what}"
-            self._check(lambda counted=counted, units=units, text=text: (
-                f"ck.expect_equal(sum(ck.remaining_units(ck.mask_or_ones(m, n), {dim!r}) "
-                f"for m, n in [{counted}]), {units}, {count_clause!r}, {text!r})"),
-                lambda got=got, units=units, text=text: ck.expect_equal(
+            self._check(lambda got=got, units=units, text=text: ck.expect_equal(
                     got, units, count_clause, text))
         for i in indices:
             text = (f"mask of {_label(i)} after {what}, outside the entries the spec leaves to "
                     f"choice (drawn as kept)")
             either = free[i].cpu()
-            self._check(lambda i=i, either=either, text=text: (
-                f"ck.expect_same_mask(ck.mask_or_ones({_expr(i)}, {TARGETS[i][1]!r}).ne(0).cpu()"
-                f" | {literal(either)}, {literal(wanted[i].ne(0) | either)}, "
-                f"{exact_clause!r}, {text!r})"),
-                lambda i=i, either=either, text=text: ck.expect_same_mask(
+            self._check(lambda i=i, either=either, text=text: ck.expect_same_mask(
                     seen[i].ne(0) | either, wanted[i].ne(0) | either, exact_clause, text))
             if dim is not None:
                 text = f"{what} must prune whole channels along dim={dim} of {_label(i)}"
-                self._check(lambda i=i, text=text: (
-                    f"ck.expect(stateful.whole_channels({literal(before[i].ne(0))}, "
-                    f"ck.mask_or_ones({_expr(i)}, {TARGETS[i][1]!r}), {dim}), "
-                    f"{exact_clause!r}, {text!r})"),
-                    lambda i=i, text=text: ck.expect(
+                self._check(lambda i=i, text=text: ck.expect(
                         whole_channels(before[i], seen[i], dim), exact_clause, text))
         for i in indices:
             if not torch.equal(seen[i].ne(0), wanted[i].ne(0)):
@@ -565,7 +531,8 @@ class PruneSession(RuleBasedStateMachine):
             layout = data.draw(st.sampled_from(hh.LAYOUTS), label=f"{name} layout")
         if layout == "contiguous":
             return value, None
-        return hh.with_layout(value, layout), f"hh.with_layout({literal(value)}, {layout!r})"
+        laid_out = hh.with_layout(value, layout)
+        return laid_out, literal(laid_out)
 
     def _mask_values(self, data: st.DataObject, mask: torch.Tensor) -> torch.Tensor:
         """A custom_from_mask mask as drawn (bool) or, unless the implementation is known to
@@ -646,7 +613,7 @@ class PruneSession(RuleBasedStateMachine):
         i = self._targets(data)
         module, other, name = self._both(i)
         before = {i: self.oracle.mask(i)}
-        line = (f"stateful.foobar_method(prune.BasePruningMethod).apply({_expr(i)}, {name!r})")
+        line = (f"FooBarPruningMethod.apply({_expr(i)}, {name!r})")
         self._oracle(lambda: foobar_method(self.oracle.prune.BasePruningMethod).apply(
             other, name), line)
         self.context = "CUSTOM-1"
@@ -771,7 +738,6 @@ class PruneSession(RuleBasedStateMachine):
         invocation = entry.build(record, [subject], method)
         values = iter(drawn)
         mirrored = entry.build(replay, [models.Subject(other, name, subject.inputs, "")], method)
-        error = entry.error.__name__
         self._oracle(lambda: ck.expect_rejected_unchanged(
             self.oracle.model, lambda: mirrored.run(self.oracle.prune), entry.error, entry.clause,
             mirrored.source), f"to reject {mirrored.source}")
@@ -779,8 +745,7 @@ class PruneSession(RuleBasedStateMachine):
         self.lines.append(f"module = {_expr(i)}")
         if entry.id in _PREPARATIONS:
             self.lines.append(_PREPARATIONS[entry.id])
-        line = (f"ck.expect_rejected_unchanged(model, lambda: {invocation.source}, {error}, "
-                f"{entry.clause!r}, {invocation.source!r}, 'ATOMIC-1')")
+        line = _rejected(invocation.source, entry.error, entry.clause)
         self._act(line, lambda: ck.expect_rejected_unchanged(
             self.impl.model, lambda: invocation.run(self.impl.prune), entry.error, entry.clause,
             invocation.source), entry.clause)
@@ -834,8 +799,7 @@ class PruneSession(RuleBasedStateMachine):
             self.oracle.model, run(self.oracle), error, clause, call, "ATOMIC-2"),
             f"to reject {call}")
         self.context = "ATOMIC-2"
-        line = (f"ck.expect_rejected_unchanged(model, lambda: {call}, {error.__name__}, "
-                f"{clause!r}, {call!r}, 'ATOMIC-2')")
+        line = _rejected(call, error, clause)
         self._act(line, lambda: ck.expect_rejected_unchanged(
             self.impl.model, run(self.impl), error, clause, call, "ATOMIC-2"), clause)
 
@@ -860,8 +824,7 @@ class PruneSession(RuleBasedStateMachine):
             self.oracle.model, lambda: self.oracle.prune.remove(other, name), ValueError,
             "REMOVE-5", call, "ATOMIC-2"), f"to reject {call}")
         self.context = "ATOMIC-2"
-        line = (f"ck.expect_rejected_unchanged(model, lambda: {call}, ValueError, 'REMOVE-5', "
-                f"{call!r}, 'ATOMIC-2')")
+        line = _rejected(call, ValueError, "REMOVE-5")
         self._act(line, lambda: ck.expect_rejected_unchanged(
             self.impl.model, lambda: self.impl.prune.remove(module, name), ValueError,
             "REMOVE-5", call, "ATOMIC-2"), "REMOVE-5")
@@ -880,46 +843,33 @@ class PruneSession(RuleBasedStateMachine):
         dtype = self.spec.dtype
         self._oracle(lambda: forward_output(self.oracle.model, self.inputs).sum().backward(),
                      "backward")
-        self._act("stateful.forward_output(model, inputs).sum().backward()",
+        self._act("forward_output(model, inputs).sum().backward()",
                   lambda: forward_output(self.impl.model, self.inputs).sum().backward(),
                   "AUTOGRAD-1")
         seen, wanted = parameter_objects(self.impl.model), parameter_objects(self.oracle.model)
         for i, key in enumerate(TARGETS):
-            grad = f"stateful.parameter_objects(model)[{key!r}].grad"
             text = f"gradient of {_label(i)}'s parameter"
-            self._check(lambda grad=grad, text=text: (
-                f"ck.expect({grad} is not None, 'AUTOGRAD-1', {text + ' is missing'!r})"),
-                lambda key=key, text=text: ck.expect(seen[key].grad is not None, "AUTOGRAD-1",
-                                                     text + " is missing"))
+            self._check(lambda key=key, text=text: ck.expect(
+                seen[key].grad is not None, "AUTOGRAD-1", text + " is missing"))
             expected_grad = wanted[key].grad.detach().double().cpu()
-            self._check(lambda grad=grad, text=text, expected_grad=expected_grad: (
-                f"parity.expect_close_outputs({grad}.double().cpu(), {literal(expected_grad)}, "
-                f"{dtype}, 'AUTOGRAD-1', {text!r})"),
-                lambda key=key, text=text, expected_grad=expected_grad:
+            self._check(lambda key=key, text=text, expected_grad=expected_grad:
                 parity.expect_close_outputs(seen[key].grad.detach().double().cpu(),
                                             expected_grad, dtype, "AUTOGRAD-1", text))
             mask = self.oracle.mask(i)
             text = f"gradient of {_label(i)}'s parameter at pruned entries must be 0"
-            self._check(lambda grad=grad, text=text, mask=mask: (
-                f"ck.expect(bool({grad}.cpu()[{literal(mask.eq(0))}].eq(0).all()), "
-                f"'AUTOGRAD-1', {text!r})"),
-                lambda key=key, text=text, mask=mask: ck.expect(
+            self._check(lambda key=key, text=text, mask=mask: ck.expect(
                     bool(seen[key].grad.detach().cpu()[mask.eq(0)].eq(0).all()), "AUTOGRAD-1",
                     text))
 
         self._oracle(lambda: sgd_step(self.oracle.model, lr), "an SGD step")
-        self._act(f"stateful.sgd_step(model, lr={lr})", lambda: sgd_step(self.impl.model, lr),
+        self._act(f"sgd_step(model, lr={lr})", lambda: sgd_step(self.impl.model, lr),
                   "AUTOGRAD-1")
         # Both sides computed the same step, up to the dtype's rounding; the oracle adopts the
         # implementation's values so that the sessions stay comparable entry for entry.
         for i, key in enumerate(TARGETS):
             expected_values = wanted[key].detach().double().cpu()
             text = f"{_label(i)}'s parameter after an SGD step"
-            self._check(lambda key=key, text=text, expected_values=expected_values: (
-                f"parity.expect_close_outputs(stateful.parameter_objects(model)[{key!r}].detach()"
-                f".double().cpu(), {literal(expected_values)}, {dtype}, 'AUTOGRAD-1', "
-                f"{text!r})"),
-                lambda key=key, text=text, expected_values=expected_values:
+            self._check(lambda key=key, text=text, expected_values=expected_values:
                 parity.expect_close_outputs(seen[key].detach().double().cpu(), expected_values,
                                             dtype, "AUTOGRAD-1", text))
             with torch.no_grad():
@@ -941,7 +891,7 @@ class PruneSession(RuleBasedStateMachine):
                                                     name):
                 if cls == "FooBarPruningMethod":
                     foobar_method(side.prune.BasePruningMethod).apply(module, name)
-                    lines.append(f"stateful.foobar_method(prune.BasePruningMethod).apply("
+                    lines.append(f"FooBarPruningMethod.apply("
                                  f"{target}, {name!r})")
                     continue
                 method = _BY_CLASS[cls]
@@ -969,8 +919,7 @@ class PruneSession(RuleBasedStateMachine):
 
         fresh, lines = self._oracle(lambda: load(self.oracle), "a state_dict round trip")
         self.context = "SERIAL-1"
-        line = "\n".join([*lines, "fresh.load_state_dict(model.state_dict())", "model = fresh",
-                          "params = stateful.parameter_objects(model)"])
+        line = "\n".join([*lines, "fresh.load_state_dict(model.state_dict())", "model = fresh"])
         self.impl.model = self._act(line, lambda: load(self.impl)[0], "SERIAL-1")
         self.oracle.model = fresh
         self.replaced = True
@@ -989,8 +938,7 @@ class PruneSession(RuleBasedStateMachine):
         self.oracle.model = self._oracle(lambda: round_trip(self.oracle), "torch.save/load")
         self.context = "SERIAL-2"
         line = ("buffer = io.BytesIO(); torch.save(model, buffer); buffer.seek(0)\n"
-                "model = torch.load(buffer, weights_only=False)\n"
-                "params = stateful.parameter_objects(model)")
+                "model = torch.load(buffer, weights_only=False)")
         self.impl.model = self._act(line, lambda: round_trip(self.impl), "SERIAL-2")
         self.replaced = True
 
@@ -1002,18 +950,13 @@ class PruneSession(RuleBasedStateMachine):
         self.context = "SERIAL-3"
         original = self.impl.model
         snapshot = ck.ModuleSnapshot.take(original)
-        line = ("original = model; before_copy = ck.ModuleSnapshot.take(original)\n"
-                "model = copy.deepcopy(model)\n"
-                "params = stateful.parameter_objects(model)")
+        line = "original = model\nmodel = copy.deepcopy(model)"
         self.impl.model = self._act(line, lambda: copy.deepcopy(original), "SERIAL-3")
         self.original = (snapshot, original)
         self.replaced = True
         text = "the copy's parameters must be new tensors with their own storage"
-        self._check(lambda: (
-            "ck.expect(all(p is not q and p.data_ptr() != q.data_ptr() for p, q in zip("
-            "stateful.parameter_objects(model).values(), "
-            f"stateful.parameter_objects(original).values())), 'SERIAL-3', {text!r})"),
-            lambda: ck.expect(all(p is not q and p.data_ptr() != q.data_ptr() for p, q in zip(
+        self._check(lambda: ck.expect(all(
+            p is not q and p.data_ptr() != q.data_ptr() for p, q in zip(
                 parameter_objects(self.impl.model).values(),
                 parameter_objects(original).values(), strict=True)), "SERIAL-3", text))
 
@@ -1037,103 +980,72 @@ class PruneSession(RuleBasedStateMachine):
             return
         clause = self.context
         impl, oracle = self.impl, self.oracle
-        for what, get, expr, default in (
-            ("parameter names", lambda m: sorted(n for n, _ in m.named_parameters()),
-             "sorted(n for n, _ in model.named_parameters())", "REPARAM-1"),
-            ("buffer names", lambda m: sorted(n for n, _ in m.named_buffers()),
-             "sorted(n for n, _ in model.named_buffers())", "REPARAM-2"),
-            ("state_dict keys", lambda m: sorted(m.state_dict()), "sorted(model.state_dict())",
-             "REPARAM-4"),
+        for what, get, default in (
+            ("parameter names", lambda m: sorted(n for n, _ in m.named_parameters()), "REPARAM-1"),
+            ("buffer names", lambda m: sorted(n for n, _ in m.named_buffers()), "REPARAM-2"),
+            ("state_dict keys", lambda m: sorted(m.state_dict()), "REPARAM-4"),
         ):
             cited = clause if clause.startswith(("SERIAL", "ATOMIC")) else default
             wanted = get(oracle.model)
-            self._check(lambda expr=expr, wanted=wanted, cited=cited, what=what: (
-                f"ck.expect_equal({expr}, {literal(wanted)}, {cited!r}, {what!r})"),
-                lambda get=get, wanted=wanted, cited=cited, what=what: ck.expect_equal(
+            self._check(lambda get=get, wanted=wanted, cited=cited, what=what: ck.expect_equal(
                     get(impl.model), wanted, cited, what))
         pruned = oracle.prune.is_pruned(oracle.model)
-        self._check(lambda: f"ck.expect_equal(prune.is_pruned(model), {pruned}, 'PRUNED-1', "
-                            "'is_pruned(model)')",
-                    lambda: ck.expect_equal(impl.prune.is_pruned(impl.model), pruned, "PRUNED-1",
+        self._check(lambda: ck.expect_equal(impl.prune.is_pruned(impl.model), pruned, "PRUNED-1",
                                             "is_pruned(model)"))
         for i in range(len(TARGETS)):
             self._agree_on_tensor(i, clause)
         wanted_output = self._output(oracle)
         what = f"forward output (after the last step, {clause})"
-        self._check(lambda: (
-            f"parity.expect_close_outputs(stateful.forward_output(model, inputs).detach().cpu(), "
-            f"{literal(wanted_output)}, {self.spec.dtype}, 'HOOK-2', {what!r})"),
-            lambda: parity.expect_close_outputs(self._output(impl), wanted_output,
+        self._check(lambda: parity.expect_close_outputs(self._output(impl), wanted_output,
                                                 self.spec.dtype, "HOOK-2", what))
         if self.original is not None:
             snapshot, original = self.original
             what = "changes to the original model after copy.deepcopy and work on the copy"
-            self._check(lambda: (
-                "ck.expect_equal(before_copy.differences(ck.ModuleSnapshot.take(original)), [], "
-                f"'SERIAL-3', {what!r})"),
-                lambda: ck.expect_equal(snapshot.differences(ck.ModuleSnapshot.take(original)),
-                                        [], "SERIAL-3", what))
+            self._check(lambda: ck.expect_equal(
+                snapshot.differences(ck.ModuleSnapshot.take(original)), [], "SERIAL-3", what))
         self.last_masks = [impl.mask(i) if impl.pruned(i) else None for i in range(len(TARGETS))]
         self.params = parameter_objects(impl.model)
         self.replaced = False
 
     def _agree_on_tensor(self, i: int, clause: str) -> None:
         module, other, name = self._both(i)
-        expr, label, key = _expr(i), _label(i), TARGETS[i]
+        label, key = _label(i), TARGETS[i]
         pruned = self.oracle.pruned(i)
         what = f"pruning forward pre-hooks of {label}"
-        self._check(lambda: (f"ck.expect_equal(len(ck.pruning_hooks(prune, {expr}, {name!r})), "
-                             f"{int(pruned)}, 'HOOK-1', {what!r})"),
-                    lambda: ck.expect_equal(len(ck.pruning_hooks(self.impl.prune, module, name)),
+        self._check(lambda: ck.expect_equal(len(ck.pruning_hooks(self.impl.prune, module, name)),
                                             int(pruned), "HOOK-1", what))
         history = describe_history(self.oracle.prune, other, name)
         what = f"hook history of {label} (class, arguments)"
-        self._check(lambda: (f"ck.expect_equal(stateful.describe_history(prune, {expr}, "
-                             f"{name!r}), {literal(history)}, 'COMPOSE-4', {what!r})"),
-                    lambda: ck.expect_equal(describe_history(self.impl.prune, module, name),
+        self._check(lambda: ck.expect_equal(describe_history(self.impl.prune, module, name),
                                             history, "COMPOSE-4", what))
         if pruned:
-            self._check(lambda: (f"ck.expect_binary_mask({expr}.{name}_mask, "
-                                 f"{expr}.{name}_orig, 'REPARAM-2')"),
-                        lambda: ck.expect_binary_mask(module._buffers[f"{name}_mask"],
+            self._check(lambda: ck.expect_binary_mask(module._buffers[f"{name}_mask"],
                                                       module._parameters[f"{name}_orig"],
                                                       "REPARAM-2"))
         if pruned and i not in self.stale:
             what = f"{label} must equal {name}_orig * {name}_mask"
-            self._check(lambda: (
-                f"ck.expect(torch.equal({expr}.{name}.detach().nan_to_num(), ({expr}.{name}_orig"
-                f" * {expr}.{name}_mask).detach().nan_to_num()), 'REPARAM-3', {what!r})"),
-                lambda: ck.expect(torch.equal(
+            self._check(lambda: ck.expect(torch.equal(
                     getattr(module, name).detach().nan_to_num(),
                     (module._parameters[f"{name}_orig"] * module._buffers[f"{name}_mask"])
                     .detach().nan_to_num()), "REPARAM-3", what))
         mask = self.impl.mask(i)
         previous = self.last_masks[i]
         if pruned and previous is not None:
-            self._check(lambda: (f"ck.expect_monotone({literal(previous)}, "
-                                 f"ck.mask_or_ones({expr}, {name!r}).cpu(), 'COMPOSE-1')"),
-                        lambda: ck.expect_monotone(previous, mask, "COMPOSE-1"))
+            self._check(lambda: ck.expect_monotone(previous, mask, "COMPOSE-1"))
         wanted_mask = self.oracle.mask(i)
         what = f"mask of {label} (after the last step, {clause})"
-        self._check(lambda: (f"ck.expect_same_mask(ck.mask_or_ones({expr}, {name!r}), "
-                             f"{literal(wanted_mask.ne(0))}, {clause!r}, {what!r})"),
-                    lambda: ck.expect_same_mask(mask, wanted_mask, clause, what))
+        self._check(lambda: ck.expect_same_mask(mask, wanted_mask, clause, what))
         wanted = ck.original(other, name).cpu()
         cited = clause if clause.startswith(("SERIAL", "ATOMIC", "AUTOGRAD", "REMOVE")) \
             else "REPARAM-1"
         what = f"values of {label}'s parameter (after the last step, {clause})"
-        self._check(lambda: (f"ck.expect(torch.equal(ck.original({expr}, {name!r}).cpu()"
-                             f".nan_to_num(), {literal(wanted)}.nan_to_num()), {cited!r}, "
-                             f"{what!r})"),
-                    lambda: ck.expect(torch.equal(ck.original(module, name).cpu().nan_to_num(),
+        self._check(lambda: ck.expect(torch.equal(ck.original(module, name).cpu().nan_to_num(),
                                                   wanted.nan_to_num()), cited, what))
         if not self.replaced:
             cited = "REPARAM-1" if pruned else "REMOVE-1"
             what = (f"the Parameter behind {label} must stay the same object (optimizers hold "
                     "it)")
-            self._check(lambda: (f"ck.expect(stateful.parameter_objects(model)[{key!r}] is "
-                                 f"params[{key!r}], {cited!r}, {what!r})"),
-                        lambda: ck.expect(parameter_objects(self.impl.model)[key]
+            self._check(lambda: ck.expect(parameter_objects(self.impl.model)[key]
                                           is self.params[key], cited, what))
 
 

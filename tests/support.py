@@ -29,3 +29,21 @@ def run_suite(impl: str, *pytest_args: str) -> subprocess.CompletedProcess[str]:
     """The conformance suite against `impl`, derandomized, in its own process."""
     return run_kit("-m", "pytest", "--pyargs", "conformance", "--impl", impl,
                    "--hypothesis-profile", "ci", "-p", "no:cacheprovider", *pytest_args)
+
+
+# Runs a file as __main__ with the kit made unimportable: a repro snippet needs torch and the
+# implementation alone.
+_WITHOUT_THE_KIT = ("import runpy, sys; sys.modules['conformance'] = None; "
+                    "runpy.run_path(sys.argv[1], run_name='__main__')")
+
+
+def run_snippet(snippet: str, directory: Path, timeout: float = 120,
+                ) -> subprocess.CompletedProcess[str]:
+    """Run a repro snippet in a fresh process from `directory` (not the repository), with only
+    torch and the implementation importable: the kit is blocked; the repository root is on the
+    path for implementations imported by name (`reference.prune`)."""
+    path = directory / "repro.py"
+    path.write_text(snippet, encoding="utf-8")
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", _WITHOUT_THE_KIT, str(path)], cwd=directory,
+                          capture_output=True, text=True, timeout=timeout, env=environment)

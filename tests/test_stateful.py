@@ -5,13 +5,14 @@ a sequence, with a repro snippet that runs against the implementation alone."""
 from __future__ import annotations
 
 import pytest
+import support
 import torch
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 from support import IMPLS
 
 import reference.prune as reference
-from conformance import expected, impl, stateful
+from conformance import expected, impl, source, stateful
 from conformance.registry import METHODS
 
 SECOND_CALL_BUG = IMPLS / "second_call_bug.py"
@@ -46,7 +47,6 @@ def test_known_departures_are_not_exercised():
     with pytest.raises(stateful.SessionFailure) as failure:
         stateful.run_session(torch_prune, settings=_settings(30, 4), **options)
     assert failure.value.clause == "SERIAL-3"
-    assert "copy.deepcopy(model)" in failure.value.snippet
     stateful.run_session(torch_prune, settings=_settings(10, 4), departures={"SERIAL-3"},
                          **options)
 
@@ -65,21 +65,32 @@ def test_session_catches_a_bug_of_the_second_call(second_call_failure):
     failure = second_call_failure
     assert failure.clause == "SELECT-1"
     assert str(failure).startswith("SELECT-1: mask of model[")
-    # Shrunk: the two calls on one tensor and the failing check, nothing else.
-    steps = failure.snippet.partition("params = stateful.parameter_objects(model)\n")[2]
-    lines = steps.strip().splitlines()
-    assert len(lines) == 3, steps
-    assert all(line.startswith("prune.l1_unstructured(") for line in lines[:2])
-    assert lines[2].startswith("ck.expect_same_mask(")
-    assert failure.repro.startswith("# repro") and "import torch\n" not in failure.repro
+    # Shrunk: the two calls on one tensor, then the comparison with the reference; no kit import.
+    snippet = failure.snippet
+    steps = snippet.partition("    model['holder'].weight.copy_(")[2].partition("\n# the model")[0]
+    calls = [line for line in steps.splitlines()[1:] if line.strip()]
+    assert len(calls) == 2 and all(c.startswith("prune.l1_unstructured(") for c in calls), steps
+    assert "conformance" not in snippet and "SELECT-1" in snippet
+    assert len(snippet.splitlines()) < 80, snippet
 
 
-def test_repro_snippet_runs_against_the_implementation_alone(second_call_failure):
+def test_known_departure_snippet_names_the_failing_step():
+    """The snippet stops at the step the failure reports: the deepcopy torch cannot make."""
+    import torch.nn.utils.prune as torch_prune
+
+    options = dict(methods=[METHODS["identity"]], steps={"prune", "deepcopy"})
+    with pytest.raises(stateful.SessionFailure) as failure:
+        stateful.run_session(torch_prune, settings=_settings(30, 4), **options)
+    snippet = failure.value.snippet
+    assert snippet is not None and snippet.rstrip().count("model = copy.deepcopy(model)") == 1
+    body = snippet.partition("model = copy.deepcopy(model)")[2]
+    assert "prune." not in body  # nothing after the failing step but the comparison
+
+
+def test_repro_snippet_runs_against_the_implementation_alone(second_call_failure, tmp_path):
     snippet = second_call_failure.snippet
-    compile(snippet, "<snippet>", "exec")  # valid Python
-    with pytest.raises(AssertionError, match="SELECT-1"):
-        exec(snippet, {"__name__": "snippet"})
-    broken_import = stateful.import_line(str(SECOND_CALL_BUG))
+    broken_import = source.import_line(str(SECOND_CALL_BUG))
     assert broken_import in snippet
     fixed = snippet.replace(broken_import, "import reference.prune as prune")
-    exec(fixed, {"__name__": "snippet"})  # the reference passes the same check
+    assert support.run_snippet(snippet, tmp_path).returncode == 1
+    assert support.run_snippet(fixed, tmp_path).returncode == 0
