@@ -91,6 +91,7 @@ def test_repro_snippet_runs_against_the_implementation_alone(second_call_failure
     snippet = second_call_failure.snippet
     broken_import = source.import_line(str(SECOND_CALL_BUG))
     assert broken_import in snippet
+    assert support.snippet_imports(snippet) <= support.SNIPPET_IMPORTS
     fixed = snippet.replace(broken_import, "import reference.prune as prune")
     assert support.run_snippet(snippet, tmp_path).returncode == 1
     assert support.run_snippet(fixed, tmp_path).returncode == 0
