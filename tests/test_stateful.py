@@ -1,8 +1,11 @@
 """The stateful session (conformance/stateful.py): it passes for the reference and for torch with
 its known departures, and it catches an implementation that only misbehaves on the second call of
-a sequence, with a repro snippet that runs against the implementation alone."""
+a sequence, with a repro snippet that runs against the implementation alone. Its named invariants
+and the registry's mask clauses are the clauses its failures cite."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 import support
@@ -12,10 +15,12 @@ from hypothesis.stateful import run_state_machine_as_test
 from support import IMPLS
 
 import reference.prune as reference
-from conformance import expected, impl, source, stateful
-from conformance.registry import METHODS
+from conformance import expected, impl, source, spec, stateful
+from conformance import session_invariants as inv
+from conformance.registry import METHODS, by_class
 
 SECOND_CALL_BUG = IMPLS / "second_call_bug.py"
+MUTANTS = IMPLS.parent / "mutants"
 
 
 def _settings(examples: int, steps: int) -> settings:
@@ -23,6 +28,11 @@ def _settings(examples: int, steps: int) -> settings:
     return settings(max_examples=examples, stateful_step_count=steps, derandomize=True,
                     database=None, deadline=None, suppress_health_check=list(HealthCheck),
                     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+
+
+def _unshrunk(examples: int, steps: int) -> settings:
+    # A verdict without shrinking: enough where the test asserts only which check failed.
+    return settings(_settings(examples, steps), phases=[Phase.explicit, Phase.generate])
 
 
 def test_session_passes_for_the_reference():
@@ -95,3 +105,48 @@ def test_repro_snippet_runs_against_the_implementation_alone(second_call_failure
     fixed = snippet.replace(broken_import, "import reference.prune as prune")
     assert support.run_snippet(snippet, tmp_path).returncode == 1
     assert support.run_snippet(fixed, tmp_path).returncode == 0
+
+
+def test_registry_names_the_clause_a_differing_mask_breaks():
+    for method in METHODS.values():
+        assert method.mask_clause in spec.clauses(), method
+        assert method.mask_clause in stateful.CLAUSES, method  # the property cites it
+        assert by_class(method.class_name) is method
+    assert by_class("FooBarPruningMethod") is None  # a user's class: no entry
+
+
+def test_session_cites_the_mask_clause_of_the_registry_entry():
+    """The second-call bug breaks l1_unstructured's masks: the failure cites the entry's field."""
+    entry = dataclasses.replace(METHODS["l1_unstructured"], mask_clause="SELECT-2")
+    broken = impl.load(str(SECOND_CALL_BUG)).module
+    with pytest.raises(stateful.SessionFailure) as failure:
+        stateful.run_session(broken, settings=_unshrunk(100, 6), methods=[entry],
+                             steps={"prune"})
+    assert failure.value.clause == "SELECT-2"
+    assert str(failure.value).startswith("SELECT-2: mask of model[")
+
+
+def test_every_invariant_names_what_it_checks_and_a_clause_the_session_cites():
+    names = [invariant.name for invariant in inv.INVARIANTS]
+    assert len(set(names)) == len(names)
+    for invariant in inv.INVARIANTS:
+        assert invariant.check.__doc__, invariant.name
+        assert invariant.clause == inv.STEP or invariant.clause in stateful.CLAUSES, invariant
+    # The last step's clause replaces an invariant's own where that step is the better witness.
+    values = inv.values_agree
+    assert values.cited("SERIAL-1") == "SERIAL-1" and values.cited("SELECT-1") == "REPARAM-1"
+    assert inv.mask_agrees.cited("SELECT-1") == "SELECT-1"
+
+
+@pytest.mark.parametrize(("mutant", "invariant", "message"), [
+    ("m33_hooks_stacked", inv.one_hook_per_pruned_tensor, "pruning forward pre-hooks of"),
+    ("m65_is_pruned_not_recursive", inv.is_pruned_agrees, "is_pruned(model)"),
+    ("m29_parameter_copied", inv.pruned_parameter_kept, "must stay the same object"),
+], ids=lambda value: getattr(value, "name", None))
+def test_a_broken_invariant_fails_the_session_under_its_clause(mutant, invariant, message):
+    """The mutant's defect is the clause it declares; the invariant that catches it cites it."""
+    broken = impl.load(str(MUTANTS / f"{mutant}.py")).module
+    with pytest.raises(stateful.SessionFailure) as failure:
+        stateful.run_session(broken, settings=_unshrunk(20, 6), steps={"prune"})
+    assert failure.value.clause == invariant.clause == broken.CLAUSE
+    assert message in str(failure.value)
