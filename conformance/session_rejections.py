@@ -4,11 +4,13 @@ for a single tensor, ATOMIC-2 for `global_unstructured` over several).
 
 The calls come from the bad-input catalogue (`conformance.bad_inputs`), built once on the
 implementation's side with Hypothesis' draws and replayed with the same draws on the oracle's.
+The snippet names the subjects as the catalogue's sources do (`module`; m0, m1, ... for a global
+call) and prepares them as the catalogue did.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -16,43 +18,61 @@ from hypothesis.stateful import precondition, rule
 
 from conformance import bad_inputs as bi
 from conformance import checks as ck
-from conformance import strategies as hh
 from conformance.session_core import SessionCore, enabled
-from conformance.session_model import TARGETS, Side, expression, rejected_source
-from conformance.session_pruning import pairs_of, pairs_source
-from conformance.source import literal
+from conformance.session_model import TARGETS, expression, rejected_source
 
-# Bad calls of the catalogue that prepare the module before the call: how the snippet does it.
-_PREPARATIONS = {
-    "none-tensor": f"module.register_parameter({bi.NONE_NAME!r}, None)",
-    "not-a-tensor": f"module.{bi.NOT_A_TENSOR_NAME} = 0.5",
-}
-# Catalogue entries the session leaves out: remove is its own step; a user's failing method
-# would need its class in the repro snippet (ATOMIC properties make those calls).
-_OWN_STEPS = {"remove-unpruned", "user-method-raises-in-compute_mask",
-              "user-method-raises-in-apply_mask"}
+# The catalogue's ATOMIC entries (a user's method or hook that raises) would need their classes
+# in the repro snippet; the ATOMIC properties make those calls.
+_LEFT_TO_THEIR_PROPERTIES = ("ATOMIC",)
+# Entries the session leaves out: remove of a tensor not pruned is part of its remove step; a
+# module moved to another device would leave the session's model there (DEVICE-6 has them).
+_LEFT_OUT = {"remove-unpruned", "global-param-other-device"}
 
 
 class RejectionSteps(SessionCore):
-    """The steps that make a bad call."""
+    """The steps that make a bad call of the catalogue."""
 
-    def _bad_entries(self, index: int) -> list[bi.BadCall]:
+    def catalogue_entries(self, is_global: bool) -> list[bi.BadCall]:
+        """The catalogue's entries the session draws, single-tensor or global."""
+        return [b for b in bi.bad_calls(is_global=is_global,
+                                        exclude_areas=_LEFT_TO_THEIR_PROPERTIES)
+                if b.id not in _LEFT_OUT and b.clause not in self.departures]
+
+    def _single_entries(self, index: int) -> list[bi.BadCall]:
+        """The single-tensor entries whose subjects may have the tensor's number of dims."""
         ndim = getattr(self.impl.module(index), TARGETS[index][1]).dim()
-        fits = [b for b in bi.bad_calls(is_global=False)
-                if b.id not in _OWN_STEPS and b.clause not in self.departures
-                and (ndim <= b.max_dims if b.max_dims < 2 else ndim >= b.min_dims)]
-        return fits
+        return [b for b in self.catalogue_entries(is_global=False)
+                if (ndim <= b.max_dims if b.max_dims < 2 else ndim >= b.min_dims)]
 
     @precondition(enabled("invalid"))
     @rule(data=st.data())
     def reject_bad_call(self, data: st.DataObject) -> None:
-        """A bad call of the catalogue: the spec's exception on both sides, nothing changed."""
+        """A bad call on one tensor: the spec's exception on both sides, nothing changed."""
         usable = [i for i in range(len(TARGETS))
-                  if self._may_reject(i, "ATOMIC-1") and self._bad_entries(i)]
+                  if self._may_reject(i, "ATOMIC-1") and self._single_entries(i)]
         if not usable:
             return
         i = self._targets(data, usable)
-        entry = data.draw(st.sampled_from(self._bad_entries(i)), label="bad call")
+        entry = data.draw(st.sampled_from(self._single_entries(i)), label="bad call")
+        self._reject(data, entry, [i], "ATOMIC-1")
+
+    @precondition(enabled("invalid_global"))
+    @rule(data=st.data())
+    def reject_bad_global_call(self, data: st.DataObject) -> None:
+        """A bad global_unstructured call: the spec's exception, none of its modules changed."""
+        usable = [i for i in range(len(TARGETS)) if self._may_reject(i, "ATOMIC-2")]
+        entries = self.catalogue_entries(is_global=True)
+        if not usable or not entries:
+            return
+        indices = data.draw(st.lists(st.sampled_from(usable), min_size=1, unique=True),
+                            label="tensors")
+        entry = data.draw(st.sampled_from(entries), label="bad call")
+        self._reject(data, entry, indices, "ATOMIC-2")
+
+    def _reject(self, data: st.DataObject, entry: bi.BadCall, indices: Sequence[int],
+                atomic: str) -> None:
+        """Build `entry` on the tensors of `indices` on both sides (the same draws), then make
+        it: the entry's exception, and nothing changed (`atomic`)."""
         method = data.draw(st.sampled_from(entry.methods), label="method") if entry.methods \
             else None
         drawn: list[Any] = []
@@ -64,70 +84,19 @@ class RejectionSteps(SessionCore):
         def replay(strategy: st.SearchStrategy, label: str | None = None) -> Any:
             return next(values)
 
-        invocation = entry.build(record, [self._subject(self.impl, i)], method)
+        invocation = entry.build(record, [self._subject(self.impl, i) for i in indices], method)
         values = iter(drawn)
-        mirrored = entry.build(replay, [self._subject(self.oracle, i)], method)
+        mirrored = entry.build(replay, [self._subject(self.oracle, i) for i in indices], method)
         self._oracle(lambda: ck.expect_rejected_unchanged(
             self.oracle.model, lambda: mirrored.run(self.oracle.prune), entry.error, entry.clause,
-            mirrored.source), f"to reject {mirrored.source}")
-        self.context = "ATOMIC-1"
-        self.lines.append(f"module = {expression(i)}")
-        if entry.id in _PREPARATIONS:
-            self.lines.append(_PREPARATIONS[entry.id])
+            mirrored.source, atomic), f"to reject {mirrored.source}")
+        self.context = atomic
+        variables = [f"m{k}" for k in range(len(indices))] if entry.is_global else ["module"]
+        self.lines += [f"{variable} = {expression(i)}"
+                       for variable, i in zip(variables, indices, strict=True)]
+        if invocation.preparation:
+            self.lines.append(invocation.preparation)
         line = rejected_source(invocation.source, entry.error, entry.clause)
         self._act(line, lambda: ck.expect_rejected_unchanged(
             self.impl.model, lambda: invocation.run(self.impl.prune), entry.error, entry.clause,
-            invocation.source), entry.clause)
-
-    def _global_bad_kinds(self, total: int) -> list[tuple[str, object, type[BaseException], str]]:
-        kinds: list[tuple[str, object, type[BaseException], str]] = [
-            ("amount", bad.value if bad.clause != "AMOUNT-6" else total + 1, bad.error, bad.clause)
-            for bad in hh.bad_amounts(total)]
-        kinds += [("structured", None, TypeError, "GLOBAL-6"),
-                  ("scores-not-a-dict", None, TypeError, "GLOBAL-6"),
-                  ("empty", None, ValueError, "GLOBAL-8"),
-                  ("duplicate", None, ValueError, "GLOBAL-8")]
-        return [k for k in kinds if k[3] not in self.departures]
-
-    @precondition(enabled("invalid_global"))
-    @rule(data=st.data())
-    def reject_bad_global_call(self, data: st.DataObject) -> None:
-        """A bad global_unstructured call: the spec's exception, none of its modules changed."""
-        usable = [i for i in range(len(TARGETS)) if self._may_reject(i, "ATOMIC-2")]
-        if not usable:
-            return
-        indices = data.draw(st.lists(st.sampled_from(usable), min_size=1, unique=True),
-                            label="tensors")
-        total = sum(ck.remaining_units(self.oracle.mask(i), None) for i in indices)
-        kind, value, error, clause = data.draw(st.sampled_from(self._global_bad_kinds(total)),
-                                               label="bad call")
-        method, kwargs, extra = "L1Unstructured", {"amount": 0}, ""
-        pairs = list(indices)
-        if kind == "amount":
-            kwargs = {"amount": value}
-        elif kind == "structured":
-            method = data.draw(st.sampled_from(["LnStructured", "RandomStructured"]),
-                               label="method")
-            kwargs = {"amount": 0, "dim": 0, **({"n": 1} if method == "LnStructured" else {})}
-        elif kind == "scores-not-a-dict":
-            extra = ", importance_scores=[]"
-        elif kind == "empty":
-            pairs = []
-        else:
-            pairs = [*indices, data.draw(st.sampled_from(indices), label="twice")]
-        args = "".join(f", {k}={literal(v)}" for k, v in kwargs.items())
-        call = f"prune.global_unstructured({pairs_source(pairs, 'list')}, prune.{method}" \
-               f"{extra}{args})"
-
-        def run(side: Side) -> Callable[[], object]:
-            scores = {"importance_scores": []} if extra else {}
-            return lambda: side.prune.global_unstructured(
-                pairs_of(side, pairs, "list"), getattr(side.prune, method), **scores, **kwargs)
-
-        self._oracle(lambda: ck.expect_rejected_unchanged(
-            self.oracle.model, run(self.oracle), error, clause, call, "ATOMIC-2"),
-            f"to reject {call}")
-        self.context = "ATOMIC-2"
-        line = rejected_source(call, error, clause)
-        self._act(line, lambda: ck.expect_rejected_unchanged(
-            self.impl.model, run(self.impl), error, clause, call, "ATOMIC-2"), clause)
+            invocation.source, atomic), entry.clause)

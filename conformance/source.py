@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +33,22 @@ def python_literal(value: object) -> str:
     return repr(value)
 
 
-def literal(value: object) -> str:
+def literal(value: object, names: Mapping[int, str] | None = None) -> str:
     """Source that rebuilds `value`: tensors (any device, strided layouts kept), containers,
-    non-finite floats anywhere inside them."""
+    non-finite floats anywhere inside them. `names`: objects the snippet already holds in a
+    variable (modules), by id, spelled by that variable's name wherever they occur."""
+    if names and id(value) in names:
+        return names[id(value)]
     if isinstance(value, torch.Tensor):
         return tensor_literal(value)
     if isinstance(value, list):
-        return "[" + ", ".join(map(literal, value)) + "]"
+        return "[" + ", ".join(literal(v, names) for v in value) + "]"
     if isinstance(value, tuple):
-        return "(" + ", ".join(map(literal, value)) + ("," if len(value) == 1 else "") + ")"
+        return ("(" + ", ".join(literal(v, names) for v in value)
+                + ("," if len(value) == 1 else "") + ")")
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{literal(k, names)}: {literal(v, names)}"
+                               for k, v in value.items()) + "}"
     return python_literal(value)
 
 

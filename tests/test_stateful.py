@@ -15,6 +15,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from support import IMPLS
 
 import reference.prune as reference
+from conformance import bad_inputs as bi
 from conformance import expected, impl, source, spec, stateful
 from conformance import session_invariants as inv
 from conformance.registry import METHODS, by_class
@@ -150,3 +151,36 @@ def test_a_broken_invariant_fails_the_session_under_its_clause(mutant, invariant
         stateful.run_session(broken, settings=_unshrunk(20, 6), steps={"prune"})
     assert failure.value.clause == invariant.clause == broken.CLAUSE
     assert message in str(failure.value)
+
+
+def test_session_draws_its_bad_calls_from_the_catalogue_without_the_atomic_area(monkeypatch):
+    session = stateful.PruneSession(reference)
+    session.teardown()
+    drawn = {b.id for b in session.catalogue_entries(is_global=True)}
+    assert drawn == {b.id for b in bi.bad_calls(is_global=True)} - {"global-param-other-device"}
+    single = session.catalogue_entries(is_global=False)
+    assert single and not any(b.clause.startswith("ATOMIC") for b in single)
+    # An ATOMIC entry added to the catalogue (a user's hook that raises) is left to its property.
+    hook = dataclasses.replace(bi.bad_calls(is_global=True)[0], id="global-hook-raises",
+                               clause="ATOMIC-3")
+    monkeypatch.setattr(bi, "BAD_CALLS", (*bi.BAD_CALLS, hook))
+    assert hook.id not in {b.id for b in session.catalogue_entries(is_global=True)}
+    departing = stateful.PruneSession(reference, departures={"GLOBAL-8"})
+    departing.teardown()
+    assert not any(b.clause == "GLOBAL-8" for b in departing.catalogue_entries(is_global=True))
+
+
+def test_a_global_bad_call_snippet_runs_against_the_implementation_alone(tmp_path):
+    """A mutant that accepts a negative count fails a bad global call of the catalogue; the
+    snippet names its modules m0, m1, ... as the catalogue's source does."""
+    path = MUTANTS / "m05_negative_count_accepted.py"
+    broken = impl.load(str(path)).module
+    with pytest.raises(stateful.SessionFailure) as failure:
+        stateful.run_session(broken, settings=_settings(60, 8), steps={"prune", "invalid_global"})
+    assert failure.value.clause == "ATOMIC-2"
+    snippet = failure.value.snippet
+    assert snippet is not None and "m0 = model[" in snippet
+    broken_import = source.import_line(str(path))
+    fixed = snippet.replace(broken_import, "import reference.prune as prune")
+    assert support.run_snippet(snippet, tmp_path).returncode == 1
+    assert support.run_snippet(fixed, tmp_path).returncode == 0
