@@ -18,6 +18,7 @@ with `STANDALONE`.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -287,6 +288,8 @@ def _attach(item: pytest.Item, rec: Recording, exc: BaseException) -> None:
 
 
 def _recorded(item: pytest.Item, test: Any, implementation: Any) -> Any:
+    # wraps: Hypothesis names the failing example after the function it calls (`test_x(...)`).
+    @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> Any:
         with recording.recording(implementation) as rec:
             try:
