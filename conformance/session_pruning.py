@@ -9,7 +9,7 @@ so that the two sides stay comparable entry for entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -154,7 +154,7 @@ class PruningSteps(SessionCore):
         dtype = data.draw(hh.dtypes(self.device), label="mask dtype")
         return real.to(device=mask.device, dtype=dtype)
 
-    def _seeded(self, seed: int | None, make: Any) -> object:
+    def _seeded(self, seed: int | None, make: Callable[[], object]) -> object:
         """`make()`, under torch's generator seeded with `seed` when a random method draws."""
         if seed is None:
             return make()
