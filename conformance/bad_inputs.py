@@ -7,7 +7,8 @@ test), and the kit's tests can replay an entry by hand.
 
 A builder may prepare the module before the call (e.g. register a `None` parameter, as
 `nn.Linear(bias=False)` does); properties take their snapshot after building, so preparation is not
-a change made by the call.
+a change made by the call. A preparation is written once, as the source a snippet shows, and made
+by running that source (`_prepare`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from torch.nn.modules.module import register_module_buffer_registration_hook
 from conformance import measure, models
 from conformance import strategies as hh
 from conformance.registry import METHODS, Call, Method, methods, python_literal
+from conformance.source import literal
 
 # Names the builders give to tensors a subject does not have; chosen not to clash with any layer's.
 MISSING_NAME = "no_such_tensor"
@@ -66,6 +68,9 @@ class Invocation:
     names: tuple[object, ...] = ()
     # The modules the call may touch (global_unstructured: all of its modules).
     modules: tuple[nn.Module, ...] = ()
+    # Source that prepared the module(s) before the call (`module`; m0, m1, ... for a global
+    # call), as a snippet writes it; empty when nothing was prepared.
+    preparation: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,11 +114,17 @@ def _with(call: Call, **changes: object) -> Call:
     return Call(call.method, {**call.kwargs, **changes})
 
 
+def _prepare(source: str, **variables: nn.Module) -> str:
+    """Prepare modules by running `source` with them bound to their snippet names; the source."""
+    exec(source, {}, variables)
+    return source
+
+
 def _single(subject: models.Subject, call: Call, name: str | None = None,
-            names: tuple[object, ...] = ()) -> Invocation:
+            names: tuple[object, ...] = (), preparation: str = "") -> Invocation:
     name = subject.name if name is None else name
     return Invocation(lambda prune: call(prune, subject.module, name),
-                      call.source(name=name), names, (subject.module,))
+                      call.source(name=name), names, (subject.module,), preparation)
 
 
 def _amount_id(bad: hh.BadAmount) -> str:
@@ -135,47 +146,38 @@ def _amount_entry(method: Method, bad: hh.BadAmount) -> BadCall:
 
 
 def _name_entry(entry_id: str, error: type[BaseException], name: str,
-                prepare: Callable[[nn.Module], None]) -> BadCall:
+                preparation: str = "") -> BadCall:
+    """A call naming `name`, which the module has not, or has after `preparation` (source, the
+    module as `module`) as something that is not a tensor."""
     def build(draw: st.DrawFn, subjects: list[models.Subject], method: Method) -> Invocation:
         subject = subjects[0]
         call = _valid_call(draw, subject, method)
-        prepare(subject.module)
-        return _single(subject, call, name=name, names=(name,))
+        if preparation:
+            _prepare(preparation, module=subject.module)
+        return _single(subject, call, name=name, names=(name,), preparation=preparation)
 
     return BadCall(entry_id, error, "ERRORS-1", tuple(METHODS.values()), build)
 
 
+NOT_A_MODULE = "not a module"
+
+
 def _not_a_module_entry() -> BadCall:
-    """The module argument is not an nn.Module (a plain object that has the attribute)."""
+    """The module argument is not an nn.Module (a str, spelled as is in a snippet)."""
 
     def build(draw: st.DrawFn, subjects: list[models.Subject], method: Method) -> Invocation:
         subject = subjects[0]
         call = _valid_call(draw, subject, method)
-        impostor = NotAModule(subject.param)
-        return Invocation(lambda prune: call(prune, impostor, subject.name),
-                          call.source(module="NotAModule()", name=subject.name), ("NotAModule",),
-                          (subject.module,))
+        return Invocation(lambda prune: call(prune, NOT_A_MODULE, subject.name),
+                          call.source(module=repr(NOT_A_MODULE), name=subject.name),
+                          (NOT_A_MODULE,), (subject.module,))
 
     return BadCall("module-not-a-module", TypeError, "ERRORS-1", tuple(METHODS.values()), build)
 
 
-class NotAModule:
-    """An object that holds a tensor under the subject's name but is not an nn.Module."""
-
-    def __init__(self, weight: torch.Tensor) -> None:
-        self.weight = weight
-
-    def __repr__(self) -> str:
-        return "NotAModule()"
-
-
-def _register_none(module: nn.Module) -> None:
+def _register_none(variable: str) -> str:
     # What nn.Linear(bias=False) does for its bias.
-    module.register_parameter(NONE_NAME, None)
-
-
-def _set_not_a_tensor(module: nn.Module) -> None:
-    setattr(module, NOT_A_TENSOR_NAME, 0.5)
+    return f"{variable}.register_parameter({NONE_NAME!r}, None)"
 
 
 def _scores_entry(method: Method, kind: str) -> BadCall:
@@ -389,7 +391,8 @@ def _with_failing_rewiring(invocation: Invocation, index: int, name: str) -> Inv
 
     source = (f"# while a registration hook raises for m{index}.{buffer}\n"
               f"{invocation.source}")
-    return Invocation(run, source, invocation.names, invocation.modules)
+    return Invocation(run, source, invocation.names, invocation.modules,
+                      invocation.preparation)
 
 
 def _failing_rewiring_entry() -> BadCall:
@@ -415,20 +418,22 @@ def _total_remaining(subjects: list[models.Subject]) -> int:
 
 
 def _global_invocation(
-    subjects: list[models.Subject], pairs: list[tuple[nn.Module, str]], method_name: str,
-    kwargs: dict[str, Any], importance_scores: object = None, names: tuple[object, ...] = (),
-    pairs_source: str | None = None,
+    subjects: list[models.Subject], pairs: object, method_name: str, kwargs: dict[str, Any],
+    importance_scores: object = None, names: tuple[object, ...] = (), preparation: str = "",
 ) -> Invocation:
+    """The call, and its source with the subjects' modules as m0, m1, ... (the first name of a
+    module that several subjects share)."""
     def run(prune: Any) -> Any:
         extra = {} if importance_scores is None else {"importance_scores": importance_scores}
         return prune.global_unstructured(pairs, getattr(prune, method_name), **extra, **kwargs)
 
-    if pairs_source is None:
-        pairs_source = "[" + ", ".join(f"(m{i}, {s.name!r})" for i, s in enumerate(subjects)) + "]"
+    labels = {id(s.module): f"m{i}" for i, s in reversed(list(enumerate(subjects)))}
     args = "".join(f", {k}={python_literal(v)}" for k, v in kwargs.items())
-    scores = "" if importance_scores is None else ", importance_scores=..."
-    source = f"prune.global_unstructured({pairs_source}, prune.{method_name}{scores}{args})"
-    return Invocation(run, source, names, tuple(s.module for s in subjects))
+    scores = ("" if importance_scores is None
+              else f", importance_scores={literal(importance_scores, labels)}")
+    source = (f"prune.global_unstructured({literal(pairs, labels)}, prune.{method_name}{scores}"
+              f"{args})")
+    return Invocation(run, source, names, tuple(s.module for s in subjects), preparation)
 
 
 def _global_entry(entry_id: str, error: type[BaseException], clause: str,
@@ -457,11 +462,13 @@ def _global_bad_pair(kind: str) -> BadCall:
 
     def make(draw, subjects, pairs, method_name, kwargs) -> Invocation:
         index = draw(st.integers(0, len(subjects) - 1), label="bad entry")
+        preparation = ""
         if kind == "none":
-            _register_none(subjects[index].module)
+            preparation = _prepare(_register_none(f"m{index}"),
+                                   **{f"m{index}": subjects[index].module})
         pairs = [(m, name if i == index else n) for i, (m, n) in enumerate(pairs)]
         return _global_invocation(subjects, pairs, method_name, kwargs, names=(name,),
-                                  pairs_source=f"[... (m{index}, {name!r}) ...]")
+                                  preparation=preparation)
 
     return _global_entry(f"{kind}-name", error, "ERRORS-1", make)
 
@@ -494,17 +501,18 @@ def _global_scores(kind: str) -> BadCall:
 def _global_param_other_device() -> BadCall:
     def make(draw, subjects, pairs, method_name, kwargs) -> Invocation:
         index = draw(st.integers(1, len(subjects) - 1), label="moved entry")
-        subjects[index].module.to(other_device(subjects[0].param.device))
-        return _global_invocation(subjects, pairs, method_name, kwargs,
-                                  names=(other_device(subjects[0].param.device),))
+        moved = other_device(subjects[0].param.device)
+        preparation = _prepare(f"m{index}.to({str(moved)!r})",
+                               **{f"m{index}": subjects[index].module})
+        return _global_invocation(subjects, pairs, method_name, kwargs, names=(moved,),
+                                  preparation=preparation)
 
     return _global_entry("param-other-device", ValueError, "DEVICE-6", make)
 
 
 def _global_empty() -> BadCall:
     def make(draw, subjects, pairs, method_name, kwargs) -> Invocation:
-        return _global_invocation(subjects, [], method_name, kwargs, names=("parameters",),
-                                  pairs_source="[]")
+        return _global_invocation(subjects, [], method_name, kwargs, names=("parameters",))
 
     return _global_entry("empty", ValueError, "GLOBAL-8", make)
 
@@ -513,8 +521,7 @@ def _global_duplicate() -> BadCall:
     def make(draw, subjects, pairs, method_name, kwargs) -> Invocation:
         index = draw(st.integers(0, len(pairs) - 1), label="duplicated entry")
         twice = [*pairs, pairs[index]]
-        return _global_invocation(subjects, twice, method_name, kwargs, names=(pairs[index][1],),
-                                  pairs_source=f"[... (m{index}, {pairs[index][1]!r}) twice]")
+        return _global_invocation(subjects, twice, method_name, kwargs, names=(pairs[index][1],))
 
     return _global_entry("duplicate", ValueError, "GLOBAL-8", make)
 
@@ -524,13 +531,11 @@ def _global_malformed(kind: str) -> BadCall:
 
     def make(draw, subjects, pairs, method_name, kwargs) -> Invocation:
         if kind == "not-iterable":
-            return _global_invocation(subjects, 42, method_name, kwargs,  # type: ignore[arg-type]
-                                      names=("parameters",), pairs_source="42")
+            return _global_invocation(subjects, 42, method_name, kwargs, names=("parameters",))
         index = draw(st.integers(0, len(pairs) - 1), label="malformed entry")
         module, name = pairs[index]
         bad = [*pairs[:index], (module, name, "extra"), *pairs[index + 1:]]
-        return _global_invocation(subjects, bad, method_name, kwargs, names=("parameters",),
-                                  pairs_source=f"[... (m{index}, {name!r}, 'extra') ...]")
+        return _global_invocation(subjects, bad, method_name, kwargs, names=("parameters",))
 
     return _global_entry(kind, TypeError, "GLOBAL-8", make)
 
@@ -562,10 +567,11 @@ BAD_CALLS: tuple[BadCall, ...] = (
     # Per method: torch's verdict on some amounts depends on the method (True prunes one channel
     # with ln_structured and fails inside topk elsewhere), and each departure needs its own id.
     *(_amount_entry(m, bad) for m in methods(takes_amount=True) for bad in hh.bad_amounts(0)),
-    _name_entry("missing-name", AttributeError, MISSING_NAME, lambda module: None),
-    _name_entry("none-tensor", TypeError, NONE_NAME, _register_none),
-    _name_entry("not-a-tensor", TypeError, NOT_A_TENSOR_NAME, _set_not_a_tensor),
-    _name_entry("name-not-a-str", TypeError, 5, lambda module: None),  # type: ignore[arg-type]
+    _name_entry("missing-name", AttributeError, MISSING_NAME),
+    _name_entry("none-tensor", TypeError, NONE_NAME, _register_none("module")),
+    _name_entry("not-a-tensor", TypeError, NOT_A_TENSOR_NAME,
+                f"module.{NOT_A_TENSOR_NAME} = 0.5"),
+    _name_entry("name-not-a-str", TypeError, 5),  # type: ignore[arg-type]
     _not_a_module_entry(),
     *(_scores_entry(m, kind) for m in _SCORED for kind in ("not_a_tensor", "shape", "device")),
     *(_dim_entry(m, side) for m in _STRUCTURED for side in ("low", "high", "type")),
@@ -643,6 +649,7 @@ class Drawn:
     def __repr__(self) -> str:
         lines = [f"{s.source} as m{i}, pruning {s.name!r}" for i, s in enumerate(self.subjects)]
         lines += self.earlier
+        lines += [self.invocation.preparation] if self.invocation.preparation else []
         lines.append(self.invocation.source)
         return "\n".join(lines)
 

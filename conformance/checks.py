@@ -17,22 +17,26 @@ import torch
 from torch import nn
 
 from conformance import devices, spec
+from conformance import expectations as ex
 from conformance.measure import pruning_hooks
+from conformance.recording import checked_call
 from conformance.render import masks_side_by_side
 
 
 class SpecViolation(AssertionError):
-    """A departure from SPEC.md; the message starts with the clause id."""
+    """A departure from SPEC.md; the message starts with the clause id. `expectation`: the
+    check as a snippet's assertion (`conformance.expectations`), where the check can say it."""
 
-    def __init__(self, clause: str, message: str) -> None:
+    def __init__(self, clause: str, message: str, expectation: Any = None) -> None:
         if clause not in spec.clauses():
             raise KeyError(f"checks cite unknown clause {clause!r}")
         self.clause = clause
+        self.expectation = expectation
         super().__init__(f"{clause}: {message}")
 
 
-def fail(clause: str, message: str) -> None:
-    raise SpecViolation(clause, message)
+def fail(clause: str, message: str, expectation: Any = None) -> None:
+    raise SpecViolation(clause, message, expectation)
 
 
 def expect(condition: bool, clause: str, message: str) -> None:
@@ -60,17 +64,25 @@ def expect_raises(
     names = (expected,) if isinstance(expected, type) else expected
     wanted = " or ".join(t.__name__ for t in names)
     try:
-        call()
+        with checked_call():
+            call()
     except expected as exc:
         return exc
     except Exception as exc:
         # Not chained: pytest and Hypothesis would render the cause's traceback through torch's
         # internals (seconds per failure, re-parsing large files); where it was raised is named.
-        raise SpecViolation(
-            clause, f"{what} must raise {wanted}, raised {type(exc).__name__}: {exc} "
-                    f"(at {_raised_at(exc)})"
-        ) from None
-    raise SpecViolation(clause, f"{what} must raise {wanted}, returned normally")
+        message = f"{what} must raise {wanted}, raised {type(exc).__name__}: {exc}"
+        raise SpecViolation(clause, f"{message} (at {_raised_at(exc)})",
+                            _raises(names, clause, message)) from None
+    message = f"{what} must raise {wanted}, returned normally"
+    raise SpecViolation(clause, message, _raises(names, clause, message))
+
+
+def _raises(names: tuple[type[BaseException], ...], clause: str, message: str) -> Any:
+    """The snippet's form of expect_raises, for errors a snippet can name without the kit."""
+    if not all(t.__module__ == "builtins" for t in names):
+        return None
+    return ex.Raises(tuple(t.__name__ for t in names), f"{clause}: {message}")
 
 
 def _raised_at(exc: BaseException, frames: int = 2) -> str:
@@ -89,8 +101,10 @@ def expect_message_names(exc: BaseException, value: object, clause: str, what: s
     if isinstance(value, tuple | torch.Size):
         # A shape may be spelled (2, 3), [2, 3] or torch.Size([2, 3]).
         spellings |= {str(tuple(value)), str(list(value))}
-    expect(any(s in text for s in spellings), clause,
-           f"{what}: the message must name the bad value {value!r}, was {text!r}")
+    if not any(s in text for s in spellings):
+        fail(clause, f"{what}: the message must name the bad value {value!r}, was {text!r}",
+             ex.NamesValue(value, f"{clause}: {what}: the message must name the bad value "
+                                  f"{value!r}"))
 
 
 def expect_binary_mask(mask: torch.Tensor, param: torch.Tensor, clause: str) -> None:
@@ -107,7 +121,9 @@ def expect_same_mask(seen: torch.Tensor, expected: torch.Tensor, clause: str, wh
     """Masks equal entry for entry; on failure the message draws both (expected beside seen)."""
     same = seen.shape == expected.shape and bool(seen.ne(0).cpu().eq(expected.ne(0).cpu()).all())
     if not same:
-        raise SpecViolation(clause, f"{what}:\n{masks_side_by_side(expected, seen)}")
+        origin = ex.origin_of(seen)
+        message = f"{what}:\n{masks_side_by_side(expected, seen)}"
+        fail(clause, message, origin and ex.SameMask(origin, expected, f"{clause}: {message}"))
 
 
 def expect_monotone(before: torch.Tensor, after: torch.Tensor, clause: str) -> None:
@@ -193,10 +209,15 @@ def expect_smallest_pruned(
     worst = _extreme(values, pruned_ids, largest=True)
     best = _extreme(values, kept_ids, largest=False)
     if _ranks_above(float(values[worst]), float(values[best]), rel_tol):
-        fail(clause, f"{what}: pruned {unit} {_unit_name(worst, shape)} scores "
-                     f"{float(values[worst])!r}, above the kept {unit} {_unit_name(best, shape)} "
-                     f"scoring {float(values[best])!r}; every pruned {unit} must score <= every "
-                     f"kept one" + (f" (relative tolerance {rel_tol:.1e})" if rel_tol else ""))
+        message = (f"{what}: pruned {unit} {_unit_name(worst, shape)} scores "
+                   f"{float(values[worst])!r}, above the kept {unit} {_unit_name(best, shape)} "
+                   f"scoring {float(values[best])!r}; every pruned {unit} must score <= every "
+                   f"kept one" + (f" (relative tolerance {rel_tol:.1e})" if rel_tol else ""))
+        origin = ex.origin_of(pruned)
+        if origin is None:
+            fail(clause, message)
+        fail(clause, f"{message}\n{ex.selection_picture(origin)}", ex.SmallestPruned(
+            origin, values, alive, rel_tol, clause, f"{clause}: {message}"))
 
 
 # --- module snapshots for ATOMIC --------------------------------------------------------------
@@ -374,16 +395,3 @@ def expect_reparametrized(
            f"{what}: {name} must equal {name}_orig * {name}_mask (REPARAM-3)")
     expect_equal(len(pruning_hooks(prune, module, name)), 1, clause,
                  f"{what}: pruning forward pre-hooks for {name!r} (HOOK-1)")
-
-
-# stateful.py (rewritten on another branch) and its repro snippets read these through `ck`; once
-# they read them from conformance.measure, this goes.
-_READ_THROUGH = ('channel_dims', 'history', 'mask_or_ones', 'original', 'remaining_units')
-
-
-def __getattr__(name: str) -> Any:
-    if name in _READ_THROUGH:
-        from conformance import measure
-
-        return getattr(measure, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from conformance import expectations as ex
+
 # --- the model of the spec: units and counts -------------------------------------------------
 
 def expected_count(amount: numbers.Real, units: int) -> int:
@@ -47,7 +49,11 @@ def newly_pruned(
     else:
         candidates = alive_channels(before, dim)
         pruned = candidates & ~alive_channels(after, dim)
-    return candidates.cpu(), pruned.cpu()
+    origin = ex.origin_of(after)
+    pruned = pruned.cpu()
+    if origin is not None:  # what the call did to a module's mask: a snippet can recompute it
+        ex.mark_origin(pruned, ex.Origin(origin.module, origin.name, dim, before.detach().cpu()))
+    return candidates.cpu(), pruned
 
 
 def pruned_entries(mask: torch.Tensor) -> int:
@@ -85,7 +91,8 @@ def current_mask(module: nn.Module, name: str) -> torch.Tensor | None:
 
 def mask_or_ones(module: nn.Module, name: str) -> torch.Tensor:
     mask = current_mask(module, name)
-    return torch.ones_like(getattr(module, name)) if mask is None else mask.detach().clone()
+    found = torch.ones_like(getattr(module, name)) if mask is None else mask.detach().clone()
+    return ex.mark_origin(found, ex.Origin(module, name))
 
 
 def original(module: nn.Module, name: str) -> torch.Tensor:

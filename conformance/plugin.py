@@ -18,13 +18,16 @@ import pytest
 import torch
 from hypothesis import settings
 
-from conformance import capabilities, checks, expected, impl, spec
+from conformance import capabilities, checks, expected, impl, recording, spec
 from conformance import config as run_config
 from conformance.config import SHRINK_BUDGET, RunConfig, UsageError, fresh_seed
 from conformance.inventory import is_property, property_id
 from conformance.strategies import VERDICT_PHASES, limits
 
 __all__ = ["is_property", "property_id"]  # report.py still imports them from here
+
+# Records each property's calls and attaches a standalone repro snippet to its failure.
+pytest_plugins = ("conformance.repro",)
 
 
 @dataclass
@@ -309,9 +312,10 @@ def implementation(run_configuration: RunConfig) -> impl.Implementation:
 
 
 @pytest.fixture(scope="session")
-def prune(implementation: impl.Implementation) -> impl.ImplementationNamespace:
-    """The module under test, spelled like user code: `prune.l1_unstructured(...)`."""
-    return implementation.namespace()
+def prune(implementation: impl.Implementation) -> recording.Recorder:
+    """The module under test, spelled like user code: `prune.l1_unstructured(...)`; its calls
+    are recorded for the repro snippets (conformance.repro)."""
+    return recording.Recorder(implementation.namespace())
 
 
 @pytest.fixture(scope="session")

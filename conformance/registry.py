@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from conformance.source import python_literal
+
 # Norm orders of STRUCT-2. Calls draw from PORTABLE_NORMS; 'fro' (= 2, but spelled as a matrix
 # norm that torch cannot take over 3+ dims) is checked by its own STRUCT-2 property, so that one
 # known departure does not fail every property that draws an ln_structured call.
@@ -32,6 +34,10 @@ class Method:
     function: str  # the functional form, e.g. "l1_unstructured"
     class_name: str  # the class its hook is, e.g. "L1Unstructured"
     pruning_type: str  # "unstructured" | "structured" | "global"
+    # The clause a mask that differs from the spec's breaks after a call of this method (the
+    # session cites it; a call that ranks values left stale by an optimizer step breaks
+    # COMPOSE-3 instead).
+    mask_clause: str
     takes_amount: bool = True
     takes_importance_scores: bool = False
     random: bool = False
@@ -80,27 +86,36 @@ def _mask_for(shape: tuple[int, ...]) -> st.SearchStrategy[dict[str, Any]]:
 METHODS: dict[str, Method] = {
     m.function: m
     for m in (
-        Method("identity", "Identity", "unstructured", takes_amount=False),
-        Method("random_unstructured", "RandomUnstructured", "unstructured", random=True,
-               attributes=("amount",)),
-        Method("l1_unstructured", "L1Unstructured", "unstructured",
+        Method("identity", "Identity", "unstructured", mask_clause="CUSTOM-3",
+               takes_amount=False),
+        Method("random_unstructured", "RandomUnstructured", "unstructured",
+               mask_clause="SELECT-6", random=True, attributes=("amount",)),
+        Method("l1_unstructured", "L1Unstructured", "unstructured", mask_clause="SELECT-1",
                takes_importance_scores=True, attributes=("amount",)),
-        Method("random_structured", "RandomStructured", "structured", random=True,
-               extra=lambda shape: st.fixed_dictionaries({"dim": _dims(shape)}),
+        Method("random_structured", "RandomStructured", "structured", mask_clause="STRUCT-5",
+               random=True, extra=lambda shape: st.fixed_dictionaries({"dim": _dims(shape)}),
                attributes=("amount", "dim")),
-        Method("ln_structured", "LnStructured", "structured", takes_importance_scores=True,
+        Method("ln_structured", "LnStructured", "structured", mask_clause="STRUCT-1",
+               takes_importance_scores=True,
                extra=lambda shape: st.fixed_dictionaries(
                    {"n": st.sampled_from(PORTABLE_NORMS), "dim": _dims(shape)}),
                attributes=("amount", "n", "dim")),
-        Method("custom_from_mask", "CustomFromMask", "global", takes_amount=False,
-               extra=_mask_for),
+        Method("custom_from_mask", "CustomFromMask", "global", mask_clause="CUSTOM-4",
+               takes_amount=False, extra=_mask_for),
     )
 }
+_BY_CLASS = {m.class_name: m for m in METHODS.values()}
 
 
 def methods(**wanted: object) -> list[Method]:
     """Registry entries whose attributes equal `wanted`, e.g. methods(structured=True)."""
     return [m for m in METHODS.values() if all(getattr(m, k) == v for k, v in wanted.items())]
+
+
+def by_class(class_name: str) -> Method | None:
+    """The entry whose hook class is named `class_name`; None for a class of no entry (a user's
+    method, or the history container)."""
+    return _BY_CLASS.get(class_name)
 
 
 def method_ids(entries: list[Method]) -> list[str]:
@@ -134,16 +149,3 @@ class Call:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))  # as Method._repr_pretty_: the runnable source, not the fields
-
-
-def python_literal(value: object) -> str:
-    """Source text that rebuilds `value` (for repro snippets)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"float({str(value)!r})"
-    if isinstance(value, torch.Tensor) and value.device.type == "meta":
-        # meta tensors (the 'other device' of DEVICE-6 on a CPU-only machine) hold no values.
-        return f"torch.empty({list(value.shape)}, dtype={value.dtype}, device='meta')"
-    if isinstance(value, torch.Tensor):
-        return (f"torch.tensor({value.detach().cpu().tolist()!r}, dtype={value.dtype}"
-                + (f", device={str(value.device)!r})" if value.device.type != "cpu" else ")"))
-    return repr(value)

@@ -6,6 +6,7 @@ import ...` would find whichever pytest imported first.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -29,3 +30,31 @@ def run_suite(impl: str, *pytest_args: str) -> subprocess.CompletedProcess[str]:
     """The conformance suite against `impl`, derandomized, in its own process."""
     return run_kit("-m", "pytest", "--pyargs", "conformance", "--impl", impl,
                    "--hypothesis-profile", "ci", "-p", "no:cacheprovider", *pytest_args)
+
+
+# What a repro snippet may import: torch, and importlib to load an implementation from its file
+# (the implementation's own import line is checked by the tests).
+SNIPPET_IMPORTS = {"__future__", "torch", "torch.nn", "importlib.util", "copy", "io"}
+
+
+def snippet_imports(snippet: str) -> set[str]:
+    """The modules a snippet imports."""
+    found = set()
+    for node in ast.walk(ast.parse(snippet)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            found.add(node.module or "")
+    return found
+
+
+def run_snippet(snippet: str, directory: Path, timeout: float = 120,
+                ) -> subprocess.CompletedProcess[str]:
+    """Run a repro snippet as a script in a fresh process from `directory` (not the repository);
+    the repository root is on the path only for implementations imported by name
+    (`reference.prune`) and for the mutants' own loader."""
+    path = directory / "repro.py"
+    path.write_text(snippet, encoding="utf-8")
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, str(path)], cwd=directory, capture_output=True,
+                          text=True, timeout=timeout, env=environment)

@@ -9,7 +9,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from conformance import checks as ck
-from conformance import report
+from conformance import report, repro
 from conformance.report import PropertyResult, RunReport
 
 try:
@@ -62,8 +62,22 @@ def test_failure_details_of_other_exceptions_and_groups():
     group = ExceptionGroup("Hypothesis found 2 distinct failures.", [violation, crash])
     details = report.failure_details(group)
     assert details["clause"] == "REMOVE-1"
-    assert details["message"].startswith("REMOVE-1: remove() did not restore weight\n\nIndexError")
+    assert details["message"].startswith("REMOVE-1: remove() did not restore weight\n\n(and 1 "
+                                         "other distinct failure")
     assert details["repro"] == "prune.remove(module, 'weight')"
+
+
+def test_one_failure_of_a_group_gives_the_message_clause_and_snippet():
+    """Hypothesis reports distinct bugs together: the first gives all three, so that the snippet
+    stops where the reported failure does (a session's snippet was once 21 pasted together)."""
+    first = ck.SpecViolation("SELECT-1", "mask differs")
+    first.add_note(f"{repro.STANDALONE} first\nprune.l1_unstructured(m0, 'weight', amount=1)")
+    second = ck.SpecViolation("HOOK-1", "two hooks")
+    second.add_note(f"{repro.STANDALONE} second\nprune.remove(m0, 'weight')")
+    details = report.failure_details(ExceptionGroup("2 distinct failures", [first, second]))
+    assert details["clause"] == "SELECT-1" and "HOOK-1" not in details["message"]
+    assert "first" in details["standalone"] and "second" not in details["standalone"]
+    assert "STANDALONE" not in details["example"] and "remove" not in details["example"]
 
 
 def _report(when: str, outcome: str, longrepr: object = None, **extra: object) -> pytest.TestReport:
@@ -174,6 +188,24 @@ def test_repro_snippet_imports_the_implementation_and_replays_the_property(impl_
         "pytest --pyargs 'conformance.properties.test_amount::test_x[l1_unstructured-0.5]' "
         "--impl ")
     assert "--hypothesis-profile default --hypothesis-seed=1234" in failure.command
+
+
+def test_standalone_snippet_comes_first_and_the_replay_works_from_anywhere(tmp_path,
+                                                                           monkeypatch):
+    """The standalone snippet is the repro; the kit's replay is a comment, with every path
+    absolute (a relative --expected-failures once broke it outside the repository root)."""
+    mine = tmp_path / "mine.txt"
+    mine.write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    standalone = f"{repro.STANDALONE} t\nimport torch\nimport reference.prune as prune\n"
+    failure = _result("failed", ["AMOUNT-2"], "AMOUNT-2", message="AMOUNT-2: seen 3",
+                      standalone=standalone)
+    run = _run("reference", [failure])
+    run.expected_failures = "torch,mine.txt"
+    report.finish(run)
+    assert failure.repro.startswith(standalone)
+    assert f"'--expected-failures', 'torch,{mine}'" in failure.repro
+    assert "#   import pytest; pytest.main(" in failure.repro
 
 
 def test_repro_snippet_uses_what_the_property_attached():

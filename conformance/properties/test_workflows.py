@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn.utils import parametrize
 
-from conformance import capabilities, devices, models
+from conformance import capabilities, devices, measure, models
 from conformance import checks as ck
 from conformance import strategies as hh
 from conformance.parity import expect_close_outputs
@@ -312,7 +312,7 @@ def test_meta_then_to_empty_loads_a_pruned_checkpoint(prune, device, data):
     with torch.no_grad():
         expected = _out(module, subject.inputs)
     mask = module._buffers[f"{name}_mask"].detach().clone()
-    hooks = ck.pruning_hooks(prune, module, name)
+    hooks = measure.pruning_hooks(prune, module, name)
     built = unpruned.to("meta")
     prune.identity(built, name)
     module.to("meta")
@@ -321,7 +321,7 @@ def test_meta_then_to_empty_loads_a_pruned_checkpoint(prune, device, data):
         ck.expect(getattr(module, name + suffix).device.type == "meta", "WORKFLOW-4",
                   f"{what}\n{name}{suffix} must be on meta, is on "
                   f"{getattr(module, name + suffix).device}")
-    ck.expect(ck.pruning_hooks(prune, module, name) == hooks, "WORKFLOW-4",
+    ck.expect(measure.pruning_hooks(prune, module, name) == hooks, "WORKFLOW-4",
               f"{what}\nthe pruning hook of {name} must stay")
     built_steps = (f"{lines[0]}\nbuilt = the module before pruning, .to('meta')\n"
                    f"prune.identity(built, {name!r})")
@@ -374,7 +374,7 @@ def test_a_moved_module_converts_orig_and_mask_and_the_next_forward_uses_them(
         call = f".to({str(target)!r}, {dtype})"
     orig, mask = module._parameters[f"{name}_orig"], module._buffers[f"{name}_mask"].clone()
     last = getattr(module, name)
-    hooks = ck.pruning_hooks(prune, module, name)
+    hooks = measure.pruning_hooks(prune, module, name)
     if move == "dtype method":
         getattr(module, DTYPE_METHODS[dtype])()
     else:
@@ -389,7 +389,7 @@ def test_a_moved_module_converts_orig_and_mask_and_the_next_forward_uses_them(
                   f"{what}\n{name}{suffix} must be {dtype} on {target}, is {t.dtype} on {t.device}")
     ck.expect_binary_mask(moved_mask, orig, "WORKFLOW-5")
     ck.expect_same_mask(moved_mask, mask, "WORKFLOW-5", f"{name}_mask after\n{what}")
-    ck.expect(ck.pruning_hooks(prune, module, name) == hooks, "WORKFLOW-5",
+    ck.expect(measure.pruning_hooks(prune, module, name) == hooks, "WORKFLOW-5",
               f"{what}\nthe pruning hook of {name} must stay")
     product = (orig.detach() * moved_mask).nan_to_num()
     before = getattr(module, name)
