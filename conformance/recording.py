@@ -11,6 +11,7 @@ cloned when passed. Nothing is rendered while the property runs: only a failure 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -159,6 +160,8 @@ class Recorder:
         if name not in RECORDED or not callable(value):
             return value
 
+        # wraps: signature, docstring and module stay the implementation's (API-1 reads them).
+        @functools.wraps(value)
         def recorded(*args: Any, **kwargs: Any) -> Any:
             rec = _current
             if rec is None:
@@ -170,7 +173,6 @@ class Recorder:
                 call.raised = exc
                 raise
 
-        recorded.__name__ = recorded.__qualname__ = name
         return recorded
 
     def __repr__(self) -> str:

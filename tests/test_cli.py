@@ -215,7 +215,7 @@ def test_compare_prints_clauses_by_implementation_and_exits_1_on_a_departure(tmp
     assert re.search(r"\d+ clauses alike in every column are not shown", out)
     assert "unexpected results: broken_amount" in out
     assert ANSI not in out
-    assert "AMOUNT-2    core, MUST" in (tmp_path / "compare.md").read_text()
+    assert re.search(r"AMOUNT-2 +core, MUST", (tmp_path / "compare.md").read_text())
     assert re.search(r"SELECT-1 +core, MUST +— +—", (tmp_path / "compare.md").read_text())
     for name in ("torch", "broken_amount"):
         assert (tmp_path / name / "report.json").is_file()

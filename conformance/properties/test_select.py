@@ -142,9 +142,13 @@ def test_nan_ranks_above_infinity(prune, device, method, data):
     call = data.draw(hh.calls(subject, [method], mode=hh.SPECIAL), label="call")
     alive = measure.mask_or_ones(subject.module, subject.name).flatten().ne(0).cpu()
     nans = int(_scores(subject, call)[alive].isnan().sum())
-    if nans and data.draw(st.booleans(), label="into the NaNs"):
-        count = int(alive.sum())
-        amount = data.draw(st.integers(count - nans + 1, count), label="amount")
+    count = int(alive.sum())
+    if 0 < nans < count:
+        # A threshold next to the NaNs: into them, or just below them (some numbers pruned, every
+        # NaN kept), where a NaN read as any number would be pruned before some number.
+        into = data.draw(st.booleans(), label="into the NaNs")
+        amount = data.draw(st.integers(count - nans + 1, count) if into
+                           else st.integers(1, count - nans), label="amount")
         call = Call(method, {**call.kwargs, "amount": amount})
     what = _describe(subject, call, history)
     s = _select(prune, subject, call)
