@@ -1,126 +1,39 @@
-"""WORKFLOW: pruned modules in the rest of PyTorch (compile, export, functional_call, meta and
-to_empty, dtype and device moves, TorchScript, parametrizations, checkpoints, data-parallel
-wrappers).
+"""WORKFLOW-1 to 7: a pruned module transformed by the rest of PyTorch (compile, export,
+functional_call, meta and to_empty, dtype and device moves, TorchScript). Parametrizations,
+checkpoints and data-parallel wrappers are test_workflows_composed.py's.
 
-Subjects come from the whole model zoo, attention included (`ZOO`), pruned by 1-2 calls of any
-registered method, in float32 or float64 where outputs and gradients are compared. Compiling is
-costly: torch.compile draws a few examples (more under the `thorough` profile, which also adds the
-inductor backend), and torch._dynamo's caches are reset per example, so that no example falls
-back to eager because an earlier one filled the recompile limit.
+Subjects come from the whole model zoo, attention included (`workflows.ZOO`), pruned by 1-2 calls
+of any registered method, in float32 or float64 where outputs and gradients are compared.
+Compiling is costly: torch.compile draws a few examples (more under the `thorough` profile, which
+also adds the inductor backend), and torch._dynamo's caches are reset per example, so that no
+example falls back to eager because an earlier one filled the recompile limit.
 
 The module is named test_workflows.py, not test_workflow.py, so that it never shares a basename
 with the kit's own tests/test_workflow.py (which checks the CI workflow file).
 """
-
 from __future__ import annotations
 
-import copy
-import dataclasses
 import functools
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import torch
-import torch.distributed as dist
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
-from torch.nn.utils import parametrize
 
-from conformance import capabilities, devices, measure, models
+from conformance import capabilities, measure, models
 from conformance import checks as ck
 from conformance import strategies as hh
-from conformance.parity import expect_close_outputs
+from conformance import workflows as wf
 
 # Tracing, scripting and compiling warn about LSTMs, traced control flow and their own deprecation.
 pytestmark = pytest.mark.filterwarnings("ignore")
 
-ZOO = ("Holder", *models.KINDS, *models.EXTRA_KINDS)
-NUMERIC_DTYPES = (torch.float32, torch.float64)
 THOROUGH = settings.get_current_profile_name() == "thorough"
 # inductor's first compile of a module takes about 15 s on a 2-core CPU (eager: about 1 s).
 BACKENDS = ("eager", "aot_eager", *(("inductor",) if THOROUGH else ()))
-
-
-class Scaled(nn.Module):
-    """A parametrization: `original * factor`."""
-
-    def __init__(self, factor: float) -> None:
-        super().__init__()
-        self.factor = factor
-
-    def forward(self, original: torch.Tensor) -> torch.Tensor:
-        return original * self.factor
-
-
-FACTORS = (2.0, -1.0, 0.5)
-
-
-# --- drawing and comparing ---------------------------------------------------------------------
-
-def _pruned(prune: Any, device: torch.device, data: st.DataObject, *,
-            kinds: tuple[str, ...] = ZOO, dtypes: tuple[torch.dtype, ...] = NUMERIC_DTYPES,
-            ) -> tuple[models.Subject, nn.Module, list[str]]:
-    """A subject pruned by 1-2 calls, a deep copy of its module taken before, and the repro
-    lines."""
-    dtype = data.draw(st.sampled_from(dtypes), label="dtype")
-    subject = data.draw(hh.subjects(device, dtype=dtype, kinds=kinds, min_dims=0), label="subject")
-    unpruned = copy.deepcopy(subject.module)  # an unpruned module deep-copies in every torch
-    applied = data.draw(hh.applied_calls(prune, subject, 1, 2), label="calls")
-    lines = [f"module = {subject.source}.to({dtype})  # x: its input",
-             *(a.source(name=subject.name) for a in applied)]
-    return subject, unpruned, lines
-
-
-def _out(module: Callable[..., Any], inputs: torch.Tensor) -> torch.Tensor:
-    out = module(inputs)
-    return out[0] if isinstance(out, tuple) else out
-
-
-def _weighted_sum(out: torch.Tensor, seed: int) -> torch.Tensor:
-    """A loss in which every output entry carries gradient: a fixed random weighting."""
-    weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed),
-                          dtype=torch.float64)
-    return (out * weights.to(device=out.device, dtype=out.dtype)).sum()
-
-
-def _close(seen: torch.Tensor, expected: torch.Tensor, clause: str, what: str) -> None:
-    expect_close_outputs(seen.detach(), expected.detach(), expected.dtype, clause, what)
-
-
-def _zero_one_remaining_entry(data: st.DataObject, module: nn.Module, name: str) -> str:
-    """Zero a drawn remaining entry of `<name>_mask` in place (a hand edit); its source text."""
-    mask = module._buffers[f"{name}_mask"]
-    remaining = mask.ne(0).flatten().nonzero().flatten().tolist()
-    if not remaining:
-        return "# (nothing remains to edit in the mask)"
-    flat = data.draw(st.sampled_from(remaining), label="edited entry")
-    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), mask.shape))
-    with torch.no_grad():
-        mask[index] = 0
-    return f"module.{name}_mask[{index}] = 0"
-
-
-# What torch.jit.script leaves on any module it tries, pruned or not: its own bookkeeping.
-SCRIPT_BOOKKEEPING = frozenset({"__overloads__"})
-
-
-def _snapshot(module: nn.Module, ignored: frozenset[str] = frozenset()) -> ck.ModuleSnapshot:
-    """ATOMIC's *unchanged*, plus the class (which `register_parametrization` swaps), less the
-    `ignored` attribute names."""
-    snapshot = ck.ModuleSnapshot.take(module)
-    attributes = {prefix: tuple(a for a in names if a not in ignored)
-                  for prefix, names in snapshot.attributes.items()}
-    attributes["<class>"] = (type(module).__name__,)
-    return dataclasses.replace(snapshot, attributes=attributes)
-
-
-def _expect_unchanged(before: ck.ModuleSnapshot, module: nn.Module, clause: str, what: str,
-                      ignored: frozenset[str] = frozenset()) -> None:
-    changes = before.differences(_snapshot(module, ignored))
-    ck.expect(not changes, clause, f"{what} must leave the module unchanged: " + "; ".join(changes))
 
 
 # --- WORKFLOW-1: torch.compile -----------------------------------------------------------------
@@ -128,8 +41,8 @@ def _expect_unchanged(before: ck.ModuleSnapshot, module: nn.Module, clause: str,
 def _output_and_grads(module: Callable[..., Any], subject: models.Subject,
                       params: list[torch.Tensor], seed: int,
                       ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
-    out = _out(module, subject.inputs)
-    grads = torch.autograd.grad(_weighted_sum(out, seed), params, allow_unused=True)
+    out = wf.out(module, subject.inputs)
+    grads = torch.autograd.grad(wf.weighted_sum(out, seed), params, allow_unused=True)
     return out.detach(), list(grads)
 
 
@@ -145,7 +58,7 @@ def test_compiled_module_computes_the_eager_forward_and_gradients(prune, device,
     eager module's output. The compiled module always runs first, so that an eager forward cannot
     refresh a stale attribute for it."""
     torch._dynamo.reset()
-    subject, _, lines = _pruned(prune, device, data)
+    subject, _, lines = wf.pruned(prune, device, data)
     module, name = subject.module, subject.name
     backend = data.draw(st.sampled_from(BACKENDS), label="backend")
     seed = data.draw(hh.seeds(), label="loss seed")
@@ -156,13 +69,13 @@ def test_compiled_module_computes_the_eager_forward_and_gradients(prune, device,
     names = [n for n, p in module.named_parameters() if p.requires_grad]
     seen, seen_grads = _output_and_grads(compiled, subject, params, seed)
     expected, expected_grads = _output_and_grads(module, subject, params, seed)
-    _close(seen, expected, "WORKFLOW-1", f"{what}\ncompiled(x) against module(x)")
+    wf.close(seen, expected, "WORKFLOW-1", f"{what}\ncompiled(x) against module(x)")
     for pname, g_seen, g_expected in zip(names, seen_grads, expected_grads, strict=True):
         ck.expect((g_seen is None) == (g_expected is None), "WORKFLOW-1",
                   f"{what}\ngradient of {pname}: compiled {g_seen is not None}, eager "
                   f"{g_expected is not None}")
         if g_seen is not None:
-            _close(g_seen, g_expected, "WORKFLOW-1", f"{what}\ngradient of {pname}")
+            wf.close(g_seen, g_expected, "WORKFLOW-1", f"{what}\ngradient of {pname}")
     change = data.draw(st.sampled_from(CHANGES), label="change")
     if change == "prune again":
         further = data.draw(hh.calls(subject), label="further call")
@@ -171,15 +84,15 @@ def test_compiled_module_computes_the_eager_forward_and_gradients(prune, device,
             further(prune, module, name)
         lines.append(f"torch.manual_seed({call_seed}); {further.source(name=name)}")
     elif change == "edit the mask":
-        lines.append(_zero_one_remaining_entry(data, module, name))
+        lines.append(wf.zero_one_remaining_entry(data, module, name))
     else:
         prune.remove(module, name)
         lines.append(f"prune.remove(module, {name!r})")
     what = "\n".join(lines)
     with torch.no_grad():
-        seen = _out(compiled, subject.inputs)
-        expected = _out(module, subject.inputs)
-    _close(seen, expected, "WORKFLOW-1",
+        seen = wf.out(compiled, subject.inputs)
+        expected = wf.out(module, subject.inputs)
+    wf.close(seen, expected, "WORKFLOW-1",
            f"{what}\ncompiled(x) against module(x) after the change (a stale compiled graph "
            f"still applies the old mask)")
 
@@ -222,7 +135,7 @@ def test_exported_program_holds_orig_and_mask_and_computes_the_pruned_forward(
         prune, device, data):
     if _export_problem():
         pytest.skip(_export_problem())
-    subject, _, lines = _pruned(prune, device, data)
+    subject, _, lines = wf.pruned(prune, device, data)
     module, name = subject.module, subject.name
     lines.append("program = torch.export.export(module, (x,))")
     what = "\n".join(lines)
@@ -244,9 +157,9 @@ def test_exported_program_holds_orig_and_mask_and_computes_the_pruned_forward(
                   "WORKFLOW-2", f"{what}\nprogram.state_dict[{name + suffix!r}] must hold the "
                                 f"module's values")
     with torch.no_grad():
-        seen = _out(program.module(), subject.inputs)
-        expected = _out(module, subject.inputs)
-    _close(seen, expected, "WORKFLOW-2", f"{what}\nprogram.module()(x) against module(x)")
+        seen = wf.out(program.module(), subject.inputs)
+        expected = wf.out(module, subject.inputs)
+    wf.close(seen, expected, "WORKFLOW-2", f"{what}\nprogram.module()(x) against module(x)")
 
 
 # --- WORKFLOW-3: torch.func.functional_call ----------------------------------------------------
@@ -258,16 +171,16 @@ def test_functional_call_computes_with_the_given_orig_and_mask(prune, device, da
     """With the module's own tensors: its forward. With a drawn `<name>_orig` and binary
     `<name>_mask`: the forward of the unpruned module holding their product, and the gradient of
     the given orig is the gradient of that product times the given mask."""
-    subject, twin, lines = _pruned(prune, device, data)
+    subject, twin, lines = wf.pruned(prune, device, data)
     module, name = subject.module, subject.name
     shape, dtype = tuple(subject.param.shape), subject.param.dtype
     own = {**dict(module.named_parameters()), **dict(module.named_buffers())}
     lines.append("tensors = {**dict(module.named_parameters()), **dict(module.named_buffers())}")
     what = "\n".join(lines)
     with torch.no_grad():
-        seen = _out(lambda x: torch.func.functional_call(module, own, (x,)), subject.inputs)
-        expected = _out(module, subject.inputs)
-    _close(seen, expected, "WORKFLOW-3",
+        seen = wf.out(lambda x: torch.func.functional_call(module, own, (x,)), subject.inputs)
+        expected = wf.out(module, subject.inputs)
+    wf.close(seen, expected, "WORKFLOW-3",
            f"{what}\ntorch.func.functional_call(module, tensors, (x,)) against module(x)")
     orig_before = module._parameters[f"{name}_orig"]
     values_before = orig_before.detach().clone(), module._buffers[f"{name}_mask"].detach().clone()
@@ -278,18 +191,18 @@ def test_functional_call_computes_with_the_given_orig_and_mask(prune, device, da
     new_orig.requires_grad_(True)
     seed = data.draw(hh.seeds(), label="loss seed")
     given = {**own, f"{name}_orig": new_orig, f"{name}_mask": new_mask}
-    out = _out(lambda x: torch.func.functional_call(module, given, (x,)), subject.inputs)
-    (grad,) = torch.autograd.grad(_weighted_sum(out, seed), [new_orig])
+    out = wf.out(lambda x: torch.func.functional_call(module, given, (x,)), subject.inputs)
+    (grad,) = torch.autograd.grad(wf.weighted_sum(out, seed), [new_orig])
     what += (f"\ntensors[{name + '_orig'!r}] = {new_orig.detach()}\n"
              f"tensors[{name + '_mask'!r}] = {new_mask}\n"
              f"torch.func.functional_call(module, tensors, (x,))")
     with torch.no_grad():
         getattr(twin, name).copy_(new_orig.detach() * new_mask)
-    twin_out = _out(twin, subject.inputs)
-    (twin_grad,) = torch.autograd.grad(_weighted_sum(twin_out, seed), [getattr(twin, name)])
-    _close(out, twin_out, "WORKFLOW-3",
+    twin_out = wf.out(twin, subject.inputs)
+    (twin_grad,) = torch.autograd.grad(wf.weighted_sum(twin_out, seed), [getattr(twin, name)])
+    wf.close(out, twin_out, "WORKFLOW-3",
            f"{what}\nagainst the unpruned module holding {name} = given orig * given mask")
-    _close(grad, twin_grad * new_mask, "WORKFLOW-3",
+    wf.close(grad, twin_grad * new_mask, "WORKFLOW-3",
            f"{what}\ngradient of the given {name}_orig against d loss / d {name} * given mask")
     ck.expect(module._parameters.get(f"{name}_orig") is orig_before
               and torch.equal(orig_before.detach().nan_to_num(), values_before[0].nan_to_num())
@@ -306,11 +219,11 @@ def test_meta_then_to_empty_loads_a_pruned_checkpoint(prune, device, data):
     """Two ways to a module without values that takes a pruned checkpoint: the pruned module
     moved to meta, and the unpruned one moved to meta and pruned by identity. Both, after
     to_empty and a strict load of the pruned state_dict, compute the pruned forward."""
-    subject, unpruned, lines = _pruned(prune, device, data)
+    subject, unpruned, lines = wf.pruned(prune, device, data)
     module, name = subject.module, subject.name
     state = {k: v.detach().clone() for k, v in module.state_dict().items()}
     with torch.no_grad():
-        expected = _out(module, subject.inputs)
+        expected = wf.out(module, subject.inputs)
     mask = module._buffers[f"{name}_mask"].detach().clone()
     hooks = measure.pruning_hooks(prune, module, name)
     built = unpruned.to("meta")
@@ -333,10 +246,10 @@ def test_meta_then_to_empty_loads_a_pruned_checkpoint(prune, device, data):
         except Exception as exc:
             ck.fail("WORKFLOW-4", f"{steps} raised {type(exc).__name__}: {str(exc)[:300]}")
         with torch.no_grad():
-            seen = _out(target, subject.inputs)
+            seen = wf.out(target, subject.inputs)
         ck.expect_same_mask(target._buffers[f"{name}_mask"], mask, "WORKFLOW-4",
                             f"{name}_mask after\n{steps}")
-        _close(seen, expected, "WORKFLOW-4", f"{steps}\nforward against the pruned module's")
+        wf.close(seen, expected, "WORKFLOW-4", f"{steps}\nforward against the pruned module's")
 
 
 # --- WORKFLOW-5: dtype and device moves --------------------------------------------------------
@@ -354,7 +267,7 @@ def test_a_moved_module_converts_orig_and_mask_and_the_next_forward_uses_them(
     """After the move: the same orig Parameter and the mask in the new dtype and device, the mask
     on the same entries, the hook in place; module.<name> is the last value or the new product;
     after the next forward it is orig * mask in the new dtype and device."""
-    subject, _, lines = _pruned(prune, device, data,
+    subject, _, lines = wf.pruned(prune, device, data,
                                 dtypes=capabilities.supported_dtypes(device))
     module, name = subject.module, subject.name
     if data.draw(st.booleans(), label="forward before the move"):
@@ -413,7 +326,7 @@ def test_a_moved_module_converts_orig_and_mask_and_the_next_forward_uses_them(
 @hh.fewer_examples(4)
 @given(data=st.data())
 def test_a_trace_computes_the_pruned_forward_from_the_modules_orig_and_mask(prune, device, data):
-    subject, _, lines = _pruned(prune, device, data)
+    subject, _, lines = wf.pruned(prune, device, data)
     module, name = subject.module, subject.name
     lines.append("traced = torch.jit.trace(module, (x,))")
     what = "\n".join(lines)
@@ -427,18 +340,18 @@ def test_a_trace_computes_the_pruned_forward_from_the_modules_orig_and_mask(prun
         ck.expect(name + suffix in held and held[name + suffix].data_ptr() == own.data_ptr(),
                   "WORKFLOW-6", f"{what}\nthe trace must hold the module's own {name}{suffix}")
     with torch.no_grad():
-        seen, expected = _out(traced, subject.inputs), _out(module, subject.inputs)
-    _close(seen, expected, "WORKFLOW-6", f"{what}\ntraced(x) against module(x)")
+        seen, expected = wf.out(traced, subject.inputs), wf.out(module, subject.inputs)
+    wf.close(seen, expected, "WORKFLOW-6", f"{what}\ntraced(x) against module(x)")
     if data.draw(st.booleans(), label="a training step, else a mask edit"):
         with torch.no_grad():
             module._parameters[f"{name}_orig"].mul_(-2)
         lines.append(f"module.{name}_orig.mul_(-2)")
     else:
-        lines.append(_zero_one_remaining_entry(data, module, name))
+        lines.append(wf.zero_one_remaining_entry(data, module, name))
     what = "\n".join(lines)
     with torch.no_grad():
-        seen, expected = _out(traced, subject.inputs), _out(module, subject.inputs)
-    _close(seen, expected, "WORKFLOW-6", f"{what}\ntraced(x) against module(x) after the change")
+        seen, expected = wf.out(traced, subject.inputs), wf.out(module, subject.inputs)
+    wf.close(seen, expected, "WORKFLOW-6", f"{what}\ntraced(x) against module(x) after the change")
 
 
 def _scripted_output(module: nn.Module, inputs: torch.Tensor,
@@ -447,7 +360,7 @@ def _scripted_output(module: nn.Module, inputs: torch.Tensor,
     LSTM scripts in torch 2.13 into a module without `forward`, pruned or not)."""
     try:
         with torch.no_grad():
-            return _out(torch.jit.script(module), inputs), None
+            return wf.out(torch.jit.script(module), inputs), None
     except Exception as exc:
         return None, exc
 
@@ -460,20 +373,20 @@ def test_script_computes_the_pruned_forward_or_raises_changing_nothing(prune, de
     is unchanged, still pruned and computing the same; after remove, the module scripts wherever
     its unpruned kind does (TorchScript cannot call super(): the attention subclass never
     scripts; nor does an LSTM's forward)."""
-    subject, unpruned, lines = _pruned(prune, device, data)
+    subject, unpruned, lines = wf.pruned(prune, device, data)
     module, name = subject.module, subject.name
     with torch.no_grad():
-        expected = _out(module, subject.inputs)
-    before = _snapshot(module, SCRIPT_BOOKKEEPING)
+        expected = wf.out(module, subject.inputs)
+    before = wf.snapshot(module, wf.SCRIPT_BOOKKEEPING)
     scripted, error = _scripted_output(module, subject.inputs)
     lines.append("torch.jit.script(module)(x)")
     what = "\n".join(lines) + (f"  # raised {type(error).__name__}: {error}" if error else "")
-    _expect_unchanged(before, module, "WORKFLOW-7", what, SCRIPT_BOOKKEEPING)
+    wf.expect_unchanged(before, module, "WORKFLOW-7", what, wf.SCRIPT_BOOKKEEPING)
     ck.expect(prune.is_pruned(module), "WORKFLOW-7", f"{what}\nthe module must still be pruned")
     if scripted is not None:
-        _close(scripted, expected, "WORKFLOW-7", f"{what}\nscripted(x) against module(x)")
+        wf.close(scripted, expected, "WORKFLOW-7", f"{what}\nscripted(x) against module(x)")
     with torch.no_grad():
-        _close(_out(module, subject.inputs), expected, "WORKFLOW-7",
+        wf.close(wf.out(module, subject.inputs), expected, "WORKFLOW-7",
                f"{what}\nmodule(x) against module(x) before scripting")
     kind_scripts = _scripted_output(unpruned, subject.inputs)[1] is None
     prune.remove(module, name)
@@ -484,282 +397,5 @@ def test_script_computes_the_pruned_forward_or_raises_changing_nothing(prune, de
               f"{type(error).__name__}: {error}")
     if after_remove is not None:
         with torch.no_grad():
-            _close(after_remove, _out(module, subject.inputs), "WORKFLOW-7",
+            wf.close(after_remove, wf.out(module, subject.inputs), "WORKFLOW-7",
                    f"{what}\nscripted(x) against module(x)")
-
-
-# --- WORKFLOW-9 to 11: parametrizations --------------------------------------------------------
-
-def _parametrized_subject(device: torch.device, data: st.DataObject,
-                          ) -> tuple[models.Subject, Scaled, list[str]]:
-    dtype = data.draw(st.sampled_from(NUMERIC_DTYPES), label="dtype")
-    subject = data.draw(hh.subjects(device, dtype=dtype, kinds=ZOO, min_dims=0),
-                        label="subject")
-    scaled = Scaled(data.draw(st.sampled_from(FACTORS), label="factor"))
-    lines = [f"module = {subject.source}.to({dtype})  # x: its input"]
-    return subject, scaled, lines
-
-
-@pytest.mark.clause("WORKFLOW-9")
-@hh.fewer_examples(2)
-@given(data=st.data())
-def test_pruning_a_parametrized_tensor_is_rejected_clearly_changing_nothing(prune, device, data):
-    subject, scaled, lines = _parametrized_subject(device, data)
-    module, name = subject.module, subject.name
-    parametrize.register_parametrization(module, name, scaled)
-    call = data.draw(hh.calls(subject, importance_scores=False), label="call")
-    lines += [f"parametrize.register_parametrization(module, {name!r}, Scaled({scaled.factor}))",
-              call.source(name=name)]
-    what = "\n".join(lines)
-    before = _snapshot(module)
-    exc = ck.expect_raises("WORKFLOW-9", TypeError, lambda: call(prune, module, name), what)
-    _expect_unchanged(before, module, "WORKFLOW-9", what)
-    text = str(exc).replace(type(module).__name__, "")  # the class is Parametrized<Kind>
-    ck.expect(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
-              and "parametriz" in text.lower(), "WORKFLOW-9",
-              f"{what}\nthe message must name {name!r} and say that it is parametrized, was "
-              f"{str(exc)!r}")
-
-
-@pytest.mark.clause("WORKFLOW-10")
-@hh.fewer_examples(2)
-@given(data=st.data())
-def test_the_parameter_a_parametrization_computes_from_is_pruned_like_any_other(
-        prune, device, data):
-    subject, scaled, lines = _parametrized_subject(device, data)
-    module, name = subject.module, subject.name
-    twin = copy.deepcopy(module)
-    parametrize.register_parametrization(module, name, scaled)
-    source = module.parametrizations[name]
-    original = models.Subject(source, "original", subject.inputs, "")
-    applied = data.draw(hh.applied_calls(prune, original, 1, 2), label="calls")
-    lines += [f"parametrize.register_parametrization(module, {name!r}, Scaled({scaled.factor}))",
-              *(a.source(f"module.parametrizations.{name}", "original") for a in applied)]
-    what = "\n".join(lines)
-    product = (source.original_orig * source.original_mask).detach()
-    expected_value = scaled(product)
-    ck.expect(torch.equal(getattr(module, name).detach().nan_to_num(),
-                          expected_value.nan_to_num()), "WORKFLOW-10",
-              f"{what}\nmodule.{name} must be Scaled({scaled.factor}) of original_orig * "
-              f"original_mask")
-    with torch.no_grad():
-        getattr(twin, name).copy_(expected_value)
-        _close(_out(module, subject.inputs), _out(twin, subject.inputs), "WORKFLOW-10",
-               f"{what}\nmodule(x) against the unpruned module holding that {name}")
-
-
-@pytest.mark.clause("WORKFLOW-11")
-@hh.fewer_examples(2)
-@given(data=st.data())
-def test_a_pruned_tensor_is_parametrized_through_its_orig(prune, device, data):
-    subject, unpruned, lines = _pruned(prune, device, data)
-    module, name = subject.module, subject.name
-    scaled = Scaled(data.draw(st.sampled_from(FACTORS), label="factor"))
-    before = _snapshot(module)
-    register = f"parametrize.register_parametrization(module, {name!r}, Scaled({scaled.factor}))"
-    ck.expect_raises("WORKFLOW-11", ValueError,
-                     lambda: parametrize.register_parametrization(module, name, scaled),
-                     "\n".join([*lines, register]))
-    _expect_unchanged(before, module, "WORKFLOW-11", "\n".join([*lines, register]))
-    mask = module._buffers[f"{name}_mask"].detach().clone()
-    parametrize.register_parametrization(module, f"{name}_orig", scaled)
-    lines.append(register.replace(f"{name!r}", f"{name + '_orig'!r}"))
-    what = "\n".join(lines)
-    value = (scaled(module.parametrizations[f"{name}_orig"].original) * mask).detach()
-    with torch.no_grad():
-        getattr(unpruned, name).copy_(value)
-        _close(_out(module, subject.inputs), _out(unpruned, subject.inputs), "WORKFLOW-11",
-               f"{what}\nmodule(x) against the unpruned module holding Scaled(orig) * mask")
-    parametrize.remove_parametrizations(module, f"{name}_orig", leave_parametrized=True)
-    lines += [f"parametrize.remove_parametrizations(module, {name + '_orig'!r}, "
-              f"leave_parametrized=True)", f"prune.remove(module, {name!r})"]
-    what = "\n".join(lines)
-    try:
-        prune.remove(module, name)
-    except Exception as exc:
-        ck.fail("WORKFLOW-11", f"{what} raised {type(exc).__name__}: {exc}")
-    ck.expect(torch.equal(module._parameters[name].detach().nan_to_num(), value.nan_to_num()),
-              "WORKFLOW-11", f"{what}\n{name} must be the Parameter Scaled(orig) * mask")
-
-
-# --- WORKFLOW-12: checkpoints between pruned and unpruned modules ------------------------------
-
-def _filled(module: nn.Module, value: float) -> nn.Module:
-    with torch.no_grad():
-        for p in module.parameters():
-            p.fill_(value)
-    return module
-
-
-def _strict_load(target: nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
-    try:
-        target.load_state_dict(state, strict=True)
-    except Exception as exc:
-        ck.fail("WORKFLOW-12", f"{what} raised {type(exc).__name__}: {str(exc)[:300]}")
-
-
-def _mismatch_named(exc: BaseException, name: str, what: str) -> None:
-    text = str(exc)
-    for key in (name, f"{name}_orig", f"{name}_mask"):
-        ck.expect(f'"{key}"' in text, "WORKFLOW-12",
-                  f"{what}\nthe error must name {key!r} (missing or unexpected), was {text!r}")
-
-
-def _across_strictly(prune, subject, unpruned, lines) -> None:
-    module, name = subject.module, subject.name
-    what = "\n".join([*lines, "unpruned.load_state_dict(module.state_dict())"])
-    exc = ck.expect_raises("WORKFLOW-12", RuntimeError,
-                           lambda: unpruned.load_state_dict(module.state_dict()), what)
-    _mismatch_named(exc, name, what)
-    what = "\n".join([*lines, "module.load_state_dict(unpruned.state_dict())"])
-    exc = ck.expect_raises("WORKFLOW-12", RuntimeError,
-                           lambda: module.load_state_dict(unpruned.state_dict()), what)
-    _mismatch_named(exc, name, what)
-
-
-def _through_identity(prune, subject, unpruned, lines) -> None:
-    module, name = subject.module, subject.name
-    target = _filled(unpruned, 0.5)
-    prune.identity(target, name)
-    what = "\n".join([*lines, "target = an unpruned module, every value 0.5",
-                      f"prune.identity(target, {name!r})",
-                      "target.load_state_dict(module.state_dict(), strict=True)"])
-    _strict_load(target, module.state_dict(), what)
-    ck.expect_same_mask(target._buffers[f"{name}_mask"], module._buffers[f"{name}_mask"],
-                        "WORKFLOW-12", f"{name}_mask after\n{what}")
-    with torch.no_grad():
-        _close(_out(target, subject.inputs), _out(module, subject.inputs), "WORKFLOW-12",
-               f"{what}\ntarget(x) against module(x)")
-
-
-def _after_remove(prune, subject, unpruned, lines) -> None:
-    module, name = subject.module, subject.name
-    prune.remove(module, name)
-    target = _filled(unpruned, 0.5)
-    what = "\n".join([*lines, f"prune.remove(module, {name!r})",
-                      "target = an unpruned module, every value 0.5",
-                      "target.load_state_dict(module.state_dict(), strict=True)"])
-    _strict_load(target, module.state_dict(), what)
-    with torch.no_grad():
-        _close(_out(target, subject.inputs), _out(module, subject.inputs), "WORKFLOW-12",
-               f"{what}\ntarget(x) against module(x)")
-
-
-def _renamed_into_pruned(prune, subject, unpruned, lines) -> None:
-    module, name = subject.module, subject.name
-    mask = module._buffers[f"{name}_mask"].detach().clone()
-    state = _filled(unpruned, -0.25).state_dict()
-    state[f"{name}_orig"] = state.pop(name)
-    state[f"{name}_mask"] = mask
-    what = "\n".join([*lines, "state = an unpruned module's state_dict, every value -0.25",
-                      f"state[{name + '_orig'!r}] = state.pop({name!r})",
-                      f"state[{name + '_mask'!r}] = module.{name}_mask",
-                      "module.load_state_dict(state, strict=True)"])
-    _strict_load(module, state, what)
-    ck.expect(bool(module._parameters[f"{name}_orig"].eq(-0.25).all()), "WORKFLOW-12",
-              f"{what}\n{name}_orig must hold the loaded values")
-    with torch.no_grad():
-        getattr(unpruned, name).mul_(mask)
-        _close(_out(module, subject.inputs), _out(unpruned, subject.inputs), "WORKFLOW-12",
-               f"{what}\nmodule(x) against the unpruned module with the mask applied")
-
-
-CHECKPOINT_PATHS = {
-    "strict-across-fails": _across_strictly,
-    "identity-then-load": _through_identity,
-    "remove-then-load": _after_remove,
-    "renamed-into-pruned": _renamed_into_pruned,
-}
-
-
-@pytest.mark.clause("WORKFLOW-12")
-@pytest.mark.parametrize("path", CHECKPOINT_PATHS)
-@hh.fewer_examples(4)
-@given(data=st.data())
-def test_checkpoints_cross_between_pruned_and_unpruned_modules_the_supported_ways(
-        prune, device, path, data):
-    subject, unpruned, lines = _pruned(prune, device, data)
-    lines.append("unpruned = the module as built, before pruning")
-    CHECKPOINT_PATHS[path](prune, subject, unpruned, lines)
-
-
-# --- WORKFLOW-13: data-parallel wrappers in one process ----------------------------------------
-
-def _expect_wrapper_trains_like_the_module(prune, device, data, wrap: Callable[[nn.Module], Any],
-                                           wrapper_source: str) -> None:
-    subject, _, lines = _pruned(prune, device, data)
-    module, name = subject.module, subject.name
-    seed = data.draw(hh.seeds(), label="loss seed")
-    _weighted_sum(_out(module, subject.inputs), seed).backward()
-    named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
-    expected_grads = {n: None if p.grad is None else p.grad.detach().clone() for n, p in named}
-    module.zero_grad(set_to_none=True)
-    with torch.no_grad():
-        expected = _out(module, subject.inputs)
-    wrapper = wrap(module)
-    lines.append(f"wrapper = {wrapper_source}")
-    what = "\n".join(lines)
-    out = _out(wrapper, subject.inputs)
-    _close(out, expected, "WORKFLOW-13", f"{what}\nwrapper(x) against module(x)")
-    _weighted_sum(out, seed).backward()
-    for pname, p in named:
-        ck.expect((p.grad is None) == (expected_grads[pname] is None), "WORKFLOW-13",
-                  f"{what}\ngradient of {pname} through the wrapper: {p.grad is not None}, "
-                  f"without it {expected_grads[pname] is not None}")
-        if p.grad is not None:
-            _close(p.grad, expected_grads[pname], "WORKFLOW-13",
-                   f"{what}\ngradient of {pname} through the wrapper")
-    keys = set(wrapper.state_dict())
-    ck.expect({f"module.{name}_orig", f"module.{name}_mask"} <= keys and f"module.{name}"
-              not in keys, "WORKFLOW-13",
-              f"{what}\nwrapper.state_dict() must hold module.{name}_orig and module.{name}_mask, "
-              f"holds {sorted(keys)}")
-    mask = module._buffers[f"{name}_mask"].detach().clone()
-    torch.optim.SGD(wrapper.parameters(), lr=0.1).step()
-    with torch.no_grad():
-        _out(wrapper, subject.inputs)
-    used = getattr(module, name).detach()
-    ck.expect(bool(used[mask.eq(0)].eq(0).all()), "WORKFLOW-13",
-              f"{what}\nan SGD step through the wrapper, wrapper(x): module.{name} must hold 0 at "
-              f"the {int(mask.eq(0).sum())} pruned entries")
-
-
-def _device_ids(device: torch.device) -> list[int] | None:
-    """The wrappers' `device_ids`: none on the CPU, else the one device of the run."""
-    return None if device.type == "cpu" else [devices.concrete(device).index]
-
-
-@pytest.mark.clause("WORKFLOW-13")
-@hh.fewer_examples(4)
-@given(data=st.data())
-def test_data_parallel_trains_a_pruned_module_like_the_module(prune, device, data):
-    _expect_wrapper_trains_like_the_module(
-        prune, device, data, lambda m: nn.DataParallel(m, device_ids=_device_ids(device)),
-        "nn.DataParallel(module)")
-
-
-@pytest.fixture(scope="module")
-def gloo_group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """A gloo process group of world size 1 in this process, removed after the module's
-    properties (a FileStore: no port to find or to collide on between xdist workers)."""
-    if not dist.is_available():
-        pytest.skip("torch.distributed is not available in this torch build")
-    if dist.is_initialized():
-        pytest.skip("this process already has a default process group")
-    store = dist.FileStore(str(tmp_path_factory.mktemp("gloo") / "store"), 1)
-    dist.init_process_group("gloo", store=store, rank=0, world_size=1)
-    try:
-        yield
-    finally:
-        dist.destroy_process_group()
-
-
-@pytest.mark.clause("WORKFLOW-13")
-@hh.fewer_examples(4)
-@given(data=st.data())
-def test_distributed_data_parallel_trains_a_pruned_module_like_the_module(
-        prune, device, gloo_group, data):
-    _expect_wrapper_trains_like_the_module(
-        prune, device, data,
-        lambda m: nn.parallel.DistributedDataParallel(m, device_ids=_device_ids(device)),
-        "nn.parallel.DistributedDataParallel(module)  # gloo, world size 1")
