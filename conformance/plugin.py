@@ -24,8 +24,6 @@ from conformance.config import SHRINK_BUDGET, RunConfig, UsageError, fresh_seed
 from conformance.inventory import is_property, property_id
 from conformance.strategies import VERDICT_PHASES, limits
 
-__all__ = ["is_property", "property_id"]  # report.py still imports them from here
-
 # Records each property's calls and attaches a standalone repro snippet to its failure.
 pytest_plugins = ("conformance.repro",)
 

@@ -69,7 +69,8 @@ def pytest_runtest_makereport(
     tryfirst makes this wrapper the outermost, so it sees the report as the xfail machinery left it.
     """
     report = yield
-    from conformance.plugin import departure_of, is_property, property_id, ran_unshrunk
+    from conformance.inventory import is_property, property_id
+    from conformance.plugin import departure_of, ran_unshrunk
 
     if not is_property(item):
         return report

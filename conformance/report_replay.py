@@ -11,8 +11,9 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from conformance.impl import is_file_spec
 from conformance.report_results import PropertyResult, RunReport
-from conformance.source import import_line, is_file_spec
+from conformance.source import import_line
 
 
 def replay_args(result: PropertyResult, run: RunReport) -> list[str]:

@@ -9,7 +9,6 @@ containers, and the line that imports the implementation as `prune`. This module
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import torch
 
-from conformance.impl import ALIASES
+from conformance.impl import ALIASES, is_file_spec
 
 
 def python_literal(value: object) -> str:
@@ -60,11 +59,6 @@ def tensor_literal(value: torch.Tensor) -> str:
     device = "" if value.device.type == "cpu" else f", device={str(value.device)!r}"
     return (f"torch.empty_strided({tuple(value.shape)}, {tuple(value.stride())}, "
             f"dtype={value.dtype}{device}).copy_({python_literal(value.contiguous())})")
-
-
-def is_file_spec(spec: str) -> bool:
-    """Does an --impl spelling name a .py file rather than a module?"""
-    return spec.endswith(".py") or os.sep in spec or "/" in spec
 
 
 def import_line(implementation: Any) -> str:
