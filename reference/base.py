@@ -181,15 +181,23 @@ class PruningContainer(BasePruningMethod):
         return combine_masks(self._pruning_methods[-1], t, default_mask.to(dtype=t.dtype))
 
 
-def combine_masks(method: BasePruningMethod, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def combine_masks(
+    method: BasePruningMethod, t: torch.Tensor, mask: torch.Tensor, *, zero_pruned: bool = False
+) -> torch.Tensor:
     """The mask after `method` acts on the part of `t` that `mask` leaves.
 
     Spec: COMPOSE-1, COMPOSE-2, COMPOSE-3, COMPOSE-5.
 
     'unstructured': the remaining entries, flattened; 'structured': the remaining channels along
     `method.dim`; 'global': all of `t`. The result keeps the dtype of `mask` (REPARAM-2).
+    `zero_pruned`: `t` is a parameter whose entries pruned earlier (mask not 1) still hold their
+    values; they count as `t * mask` for the methods that read them (COMPOSE-3).
     """
     kind = getattr(method, "PRUNING_TYPE", None)
+    if zero_pruned and kind != "unstructured":
+        # Unstructured methods read the remaining entries only, the same zeroed or not: the
+        # product, a copy of the whole tensor, is made only for channel norms and global methods.
+        t = t * mask.to(t.dtype)
     if kind in ("unstructured", "structured") and isinstance(method, BasePruningMethod):
         in_place = method._prune_remaining(t, mask)
         if in_place is not None:
@@ -324,15 +332,14 @@ def plan_pruning(
         default_mask = getattr(module, name + "_mask").detach()
     if importance_scores is not None:
         scores = checked_scores(importance_scores, orig, f"parameter {name!r}")
-    elif old_hook is None:
-        scores = orig
     else:
-        scores = orig.detach() * default_mask.to(orig.dtype)
+        scores = orig
     if old_hook is None:
         mask = method.compute_mask(scores.detach(), default_mask=default_mask)
         hook = method
     else:
-        mask = combine_masks(method, scores.detach(), default_mask)
+        zero_pruned = importance_scores is None
+        mask = combine_masks(method, scores.detach(), default_mask, zero_pruned=zero_pruned)
         hook = old_hook if isinstance(old_hook, PruningContainer) else PruningContainer(old_hook)
     return PruningPlan(
         module, name, method, hook, old_key, orig, _stored_mask(mask, orig, name, method)

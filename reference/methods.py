@@ -8,6 +8,7 @@ given only what remains of the tensor (COMPOSE-2), which makes "n counts what re
 from __future__ import annotations
 
 import numbers
+from abc import abstractmethod
 from collections.abc import Callable
 
 import torch
@@ -46,8 +47,9 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes k entries at random, every k-subset equally likely (SELECT-6, SELECT-7, DEVICE-5)."""
+class _RankedEntries(BasePruningMethod):
+    """Prunes the k = AMOUNT(amount, entries) entries of smallest `_scores` (COMPOSE-2: of the
+    entries that remain, ranked in place on a pruned tensor)."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -56,25 +58,64 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
-        """Zero k = AMOUNT(amount, t.numel()) entries chosen at random.
+        """Zero the k = AMOUNT(amount, t.numel()) entries of smallest score.
 
-        Spec: AMOUNT-1, AMOUNT-2, SELECT-6.
+        Spec: AMOUNT-1, AMOUNT-2, SELECT-1, SELECT-3, SELECT-4, SELECT-6.
         """
         k = units_to_prune(self.amount, t.numel())
-        return _without_smallest_entries(
-            default_mask, k, self._scores(t)
-        )
+        return _without_smallest_entries(default_mask, k, self._scores(t))
+
+    @abstractmethod
+    def _scores(self, t: torch.Tensor) -> Callable[[], torch.Tensor]:
+        """The scores of `t`'s entries, flattened in row-major order, computed when called."""
+
+    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        """compute_mask's ranking of the entries of `mask` left, in place (COMPOSE-2).
+
+        Reads only those entries of `t`: whether the others are zeroed does not matter.
+        """
+        if type(self).compute_mask is not _RankedEntries.compute_mask:
+            return None
+        return _without_smallest_remaining_entries(mask, self.amount, self._scores(t))
+
+
+class _RankedChannels(BasePruningMethod):
+    """Prunes the k = AMOUNT(amount, channels) channels along `dim` of smallest `_scores`
+    (COMPOSE-2: of the channels that remain, ranked in place on a pruned tensor)."""
+
+    PRUNING_TYPE = "structured"
+    amount: int | float
+    dim: int
+
+    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+        """Zero the k channels of `t` along `dim` of smallest score.
+
+        Spec: STRUCT-1, STRUCT-2, STRUCT-3, STRUCT-4, STRUCT-5, ERRORS-2.
+        """
+        dim = _channel_dim(t, self.dim)
+        k = units_to_prune(self.amount, t.shape[dim])
+        return _without_smallest_channels(default_mask, dim, k, self._scores(t, dim))
+
+    @abstractmethod
+    def _scores(self, t: torch.Tensor, dim: int) -> Callable[[], torch.Tensor]:
+        """One score per channel of `t` along `dim`, computed when called."""
+
+    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        """compute_mask's ranking of the channels of `mask` left, in place (COMPOSE-2).
+
+        Channel scores read every entry of a remaining channel: the pruned ones must be zeroed.
+        """
+        if type(self).compute_mask is not _RankedChannels.compute_mask:
+            return None
+        dim = _channel_dim(t, self.dim)
+        return _without_smallest_remaining_channels(mask, dim, self.amount, self._scores(t, dim))
+
+
+class RandomUnstructured(_RankedEntries):
+    """Prunes k entries at random, every k-subset equally likely (SELECT-6, SELECT-7, DEVICE-5)."""
 
     def _scores(self, t: torch.Tensor) -> Callable[[], torch.Tensor]:
         return lambda: random_scores(t.numel(), t.device)
-
-    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
-        """compute_mask's draw over the entries of `mask` left, ranked in place (COMPOSE-2)."""
-        if not _own_compute_mask(self, RandomUnstructured):
-            return None
-        return _without_smallest_remaining_entries(
-            mask, self.amount, self._scores(t)
-        )
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -84,34 +125,14 @@ class RandomUnstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_RankedEntries):
     """Prunes the k entries of smallest |score|.
 
     Spec: SELECT-1, SELECT-2, SELECT-3, SELECT-4, SELECT-5.
     """
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: int | float) -> None:
-        validate_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
-        """Zero the k = AMOUNT(amount, t.numel()) entries of smallest |t|.
-
-        Spec: SELECT-1, SELECT-3, SELECT-4.
-        """
-        k = units_to_prune(self.amount, t.numel())
-        return _without_smallest_entries(default_mask, k, self._scores(t))
-
     def _scores(self, t: torch.Tensor) -> Callable[[], torch.Tensor]:
         return lambda: magnitude_scores(t)
-
-    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
-        """compute_mask's ranking of the entries of `mask` left, in place (COMPOSE-2)."""
-        if not _own_compute_mask(self, L1Unstructured):
-            return None
-        return _without_smallest_remaining_entries(mask, self.amount, self._scores(t))
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -125,10 +146,8 @@ class L1Unstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
+class RandomStructured(_RankedChannels):
     """Prunes k whole channels along `dim` at random (STRUCT-5, STRUCT-7, DEVICE-5)."""
-
-    PRUNING_TYPE = "structured"
 
     def __init__(self, amount: int | float, dim: int = -1) -> None:
         validate_amount(amount)
@@ -136,25 +155,8 @@ class RandomStructured(BasePruningMethod):
         self.amount = amount
         self.dim = dim
 
-    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
-        """Zero k random channels of `t` along `dim` (STRUCT-3, STRUCT-4, STRUCT-5, ERRORS-2)."""
-        dim = _channel_dim(t, self.dim)
-        k = units_to_prune(self.amount, t.shape[dim])
-        return _without_smallest_channels(
-            default_mask, dim, k, self._scores(t, dim)
-        )
-
     def _scores(self, t: torch.Tensor, dim: int) -> Callable[[], torch.Tensor]:
         return lambda: random_scores(t.shape[dim], t.device)
-
-    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
-        """compute_mask's draw over the channels of `mask` left, in place (COMPOSE-2)."""
-        if not _own_compute_mask(self, RandomStructured):
-            return None
-        dim = _channel_dim(t, self.dim)
-        return _without_smallest_remaining_channels(
-            mask, dim, self.amount, self._scores(t, dim)
-        )
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -164,13 +166,11 @@ class RandomStructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_RankedChannels):
     """Prunes the k channels along `dim` of smallest L_n norm.
 
     Spec: STRUCT-1, STRUCT-2, STRUCT-6, STRUCT-7.
     """
-
-    PRUNING_TYPE = "structured"
 
     def __init__(self, amount: int | float, n: int | float | str, dim: int = -1) -> None:
         validate_amount(amount)
@@ -180,28 +180,8 @@ class LnStructured(BasePruningMethod):
         self.n = n
         self.dim = dim
 
-    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
-        """Zero the k channels of `t` along `dim` of smallest L_n norm.
-
-        Spec: STRUCT-1, STRUCT-2, STRUCT-3, STRUCT-4, ERRORS-2.
-        """
-        dim = _channel_dim(t, self.dim)
-        k = units_to_prune(self.amount, t.shape[dim])
-        return _without_smallest_channels(
-            default_mask, dim, k, self._scores(t, dim)
-        )
-
     def _scores(self, t: torch.Tensor, dim: int) -> Callable[[], torch.Tensor]:
         return lambda: channel_norms(t, self.n, dim)
-
-    def _prune_remaining(self, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
-        """compute_mask's ranking of the channels of `mask` left, in place (COMPOSE-2)."""
-        if not _own_compute_mask(self, LnStructured):
-            return None
-        dim = _channel_dim(t, self.dim)
-        return _without_smallest_remaining_channels(
-            mask, dim, self.amount, self._scores(t, dim)
-        )
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -273,10 +253,8 @@ def _without_smallest_entries(
         ranked = scores()
         pruned = smallest_k(ranked, k, within, nan_outside=rank_outside_last(ranked, within))
         del ranked
-    mask = default_mask.clone(memory_format=torch.contiguous_format)
-    if pruned is not None:
-        mask.view(-1).masked_fill_(pruned, 0)
-    return mask
+        pruned = pruned.view(default_mask.shape)
+    return _with_zeros(default_mask, pruned)
 
 
 def _without_smallest_channels(
@@ -288,11 +266,22 @@ def _without_smallest_channels(
 ) -> torch.Tensor:
     """`default_mask` with the k channels of smallest `scores()` along `dim` (among those
     `within` flags) zeroed (COMPOSE-1)."""
-    mask = default_mask.clone(memory_format=torch.contiguous_format)
+    pruned = None
     if k > 0:
-        pruned = smallest_k(scores(), k, within)
-        mask.masked_fill_(along(pruned, dim, mask.dim()), 0)
-    return mask
+        pruned = along(smallest_k(scores(), k, within), dim, default_mask.dim())
+    return _with_zeros(default_mask, pruned)
+
+
+def _with_zeros(default_mask: torch.Tensor, pruned: torch.Tensor | None) -> torch.Tensor:
+    """A new contiguous `default_mask`, 0 where `pruned` (broadcast to its shape) is True.
+
+    One pass of torch.where instead of a copy and a fill; the zero is a tensor of the mask's
+    dtype, so that a bool or integer mask keeps its dtype (a Python 0 would promote a bool one).
+    """
+    if pruned is None:
+        return default_mask.clone(memory_format=torch.contiguous_format)
+    zero = default_mask.new_zeros(())
+    return torch.where(pruned, zero, default_mask).contiguous()
 
 
 # A container's mask of what remains, computed in place on the whole tensor: the same mask as
@@ -316,15 +305,3 @@ def _without_smallest_remaining_channels(
     remaining = remaining_channel_flags(mask, dim)
     k = units_to_prune(amount, int(torch.count_nonzero(remaining)))
     return _without_smallest_channels(mask, dim, k, scores, remaining)
-
-
-def _own_compute_mask(method: BasePruningMethod, cls: type[BasePruningMethod]) -> bool:
-    """Whether `method` computes its masks with `cls.compute_mask` as defined here: a subclass's
-    override or a mock.patch of compute_mask must be what a container calls (COMPOSE-2)."""
-    return type(method).compute_mask is _DEFINED_COMPUTE_MASK[cls]
-
-
-_DEFINED_COMPUTE_MASK = {
-    cls: cls.compute_mask
-    for cls in (L1Unstructured, RandomUnstructured, LnStructured, RandomStructured)
-}

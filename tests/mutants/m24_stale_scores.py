@@ -12,7 +12,7 @@ from _derive import export
 
 AREA, CLAUSE = 'COMPOSE', 'COMPOSE-3'
 FILE = 'base.py'
-OLD = '        scores = orig.detach() * default_mask.to(orig.dtype)\n'
-NEW = '        scores = getattr(module, name).detach()\n'
+OLD = '    else:\n        scores = orig\n'
+NEW = '    else:\n        scores = getattr(module, name)\n'
 
 globals().update(export(__file__, FILE, OLD, NEW))

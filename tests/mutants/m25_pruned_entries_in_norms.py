@@ -1,5 +1,6 @@
-"""A later call scores `<name>_orig` without the mask, so the original values of entries pruned
-earlier still count in a channel's norm (only on the second call, only for structured methods).
+"""A later call scores `<name>_orig` without zeroing what the mask pruned, so the original values
+of entries pruned earlier still count in a channel's norm (only on the second call, only for
+structured methods).
 
 Must be caught by COMPOSE-3 (COMPOSE).
 """
@@ -12,7 +13,7 @@ from _derive import export
 
 AREA, CLAUSE = 'COMPOSE', 'COMPOSE-3'
 FILE = 'base.py'
-OLD = '        scores = orig.detach() * default_mask.to(orig.dtype)\n'
-NEW = '        scores = orig.detach()\n'
+OLD = '        t = t * mask.to(t.dtype)\n'
+NEW = '        t = t  # the entries pruned earlier keep their values\n'
 
 globals().update(export(__file__, FILE, OLD, NEW))
