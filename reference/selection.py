@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 
@@ -112,9 +112,10 @@ def smallest_k_of_pieces(
         if left is not None and (nan_threshold or not nan_outside):
             mask &= left
     # Every score equal to the threshold is chosen so far: give back the surplus ties of highest
-    # index, last piece first, so that the lowest indices are pruned. Tie-free scores have none.
+    # index, last chunk of the last piece first, so that the lowest indices are pruned. Tie-free
+    # scores have none; a few surplus ties are mostly all found in the last chunk.
     surplus = sum(int(torch.count_nonzero(mask)) for mask in chosen) - k
-    for piece, mask in zip(reversed(pieces), reversed(chosen), strict=True):
+    for piece, mask in _chunks_from_the_end(pieces, chosen):
         if surplus <= 0:
             break
         ties = (torch.isnan(piece) if nan_threshold else piece == threshold) & mask
@@ -123,6 +124,15 @@ def smallest_k_of_pieces(
         mask[given_back] = False
         surplus -= given_back.numel()
     return chosen
+
+
+def _chunks_from_the_end(
+    pieces: Sequence[torch.Tensor], masks: Sequence[torch.Tensor]
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Aligned views of `pieces` and `masks`, _CHUNK entries each, highest indices first."""
+    for piece, mask in zip(reversed(pieces), reversed(masks), strict=True):
+        for start in reversed(range(0, piece.numel(), _CHUNK)):
+            yield piece[start:start + _CHUNK], mask[start:start + _CHUNK]
 
 
 def kth_smallest(
