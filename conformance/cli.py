@@ -315,8 +315,8 @@ def _shared(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", dest="workers", metavar="N", default=None,
                         help="pytest-xdist workers (a number or auto; default: none)")
     parser.add_argument("--profile", default="default",
-                        help="Hypothesis profile: default, ci (derandomized), thorough or unshrunk "
-                             "(failures as first found)")
+                        help="Hypothesis profile: default, ci (derandomized), thorough, unshrunk "
+                             "(failures as first found) or mutation (scripts/mutation's)")
     parser.add_argument("--seed", type=int, default=None,
                         help="Hypothesis seed (default: a random one, printed and reported)")
     parser.add_argument("-k", dest="keyword", metavar="EXPR", default=None,

@@ -50,6 +50,13 @@ PROFILES: dict[str, dict[str, Any]] = {
     # scripts/gpu-check and scripts/release-check: default's examples, failures reported as first
     # found (shrinking costs minutes per failure on a device, and on a release with many).
     "unshrunk": dict(_COMMON, max_examples=20, stateful_step_count=12, phases=VERDICT_PHASES),
+    # scripts/mutation, the suite as mutmut's tests: ci without health checks and unshrunk. A
+    # mutant can make drawing slow or filter much (strategies prune with the implementation to
+    # build pruned subjects): a failing health check would be a kill no property made, and a kill
+    # needs the verdict only (shrinking took most of each killed mutant's time).
+    "mutation": dict(_COMMON, max_examples=20, stateful_step_count=12, derandomize=True,
+                     database=None, suppress_health_check=list(HealthCheck),
+                     phases=VERDICT_PHASES),
 }
 for _name, _values in PROFILES.items():
     settings.register_profile(_name, **_values)

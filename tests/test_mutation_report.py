@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -81,3 +82,15 @@ def test_every_equivalence_verdict_names_a_survivor_of_the_committed_report():
                     ["survivors"])
     stale = sorted(set(read_equivalent()) - survivors)
     assert not stale, f"equivalent.txt names mutants that are not survivors: {stale}"
+
+
+def test_mutmut_runs_the_suite_with_arguments_the_kit_accepts():
+    """scripts/mutation's runs start from pyproject's [tool.mutmut]: its pytest arguments must run
+    a property on the reference (a profile the kit does not know stops mutmut before any mutant)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
+    command = [sys.executable, "-m", "pytest", "-q", *config["pytest_add_cli_args_test_selection"],
+               *config["pytest_add_cli_args"], "-k", "test_int_amount_is_a_count"]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout
