@@ -237,10 +237,13 @@ class ModuleSnapshot:
     buffers: dict[str, torch.Tensor]
     hooks: dict[str, tuple[tuple[int, int, tuple[tuple[str, int], ...]], ...]]
     attributes: dict[str, tuple[str, ...]]
+    # Plain tensor attributes (a pruned tensor's `module.<name>`) by key: their values, or None
+    # where the attribute holds something else (a rolled-back `module.weight` left None).
+    tensors: dict[str, torch.Tensor | None]
 
     @classmethod
     def take(cls, module: nn.Module) -> ModuleSnapshot:
-        parameters, buffers, hooks, attributes = {}, {}, {}, {}
+        parameters, buffers, hooks, attributes, tensors = {}, {}, {}, {}, {}
         for prefix, sub in module.named_modules(remove_duplicate=False):
             for name, p in sub._parameters.items():
                 key = f"{prefix}.{name}" if prefix else name
@@ -252,7 +255,11 @@ class ModuleSnapshot:
                 (k, id(h), _hook_history(h)) for k, h in sub._forward_pre_hooks.items()
             )
             attributes[prefix] = tuple(sorted(vars(sub)))
-        return cls(parameters, buffers, hooks, attributes)
+            for name, value in vars(sub).items():
+                key = f"{prefix}.{name}" if prefix else name
+                is_tensor = isinstance(value, torch.Tensor)
+                tensors[key] = value.detach().clone() if is_tensor else None
+        return cls(parameters, buffers, hooks, attributes, tensors)
 
     def differences(self, other: ModuleSnapshot) -> list[str]:
         found = []
@@ -280,7 +287,17 @@ class ModuleSnapshot:
                 lost = set(self.attributes[prefix]) - set(other.attributes.get(prefix, ()))
                 found.append(f"attributes of {prefix or 'the module'}: added {sorted(added)}, "
                              f"lost {sorted(lost)}")
+        for key in self.tensors.keys() & other.tensors.keys():
+            a, b = self.tensors[key], other.tensors[key]
+            if (a is None) != (b is None):
+                found.append(f"attribute {key} was {_what(a)}, became {_what(b)}")
+            elif a is not None and not _same_values(a, b):
+                found.append(f"attribute {key} changed values")
         return found
+
+
+def _what(value: torch.Tensor | None) -> str:
+    return "not a tensor" if value is None else f"a tensor of shape {tuple(value.shape)}"
 
 
 def _same_values(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:

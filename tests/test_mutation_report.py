@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -9,7 +10,9 @@ import pytest
 from support import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts" / "mutationlib"))
+sys.path.insert(0, str(ROOT / "tests" / "mutants"))
 
+import _catalogue
 from report import markdown, read_equivalent, summarise
 
 
@@ -76,8 +79,6 @@ def test_both_scores_are_reported_and_stale_verdicts_named():
 def test_every_equivalence_verdict_names_a_survivor_of_the_committed_report():
     """equivalent.txt and docs/mutation.json agree: a mutant killed since, or no longer generated,
     is not kept as 'equivalent' (the committed report is the last full run's)."""
-    import json
-
     survivors = set(json.loads((ROOT / "docs" / "mutation.json").read_text())["mutmut"]
                     ["survivors"])
     stale = sorted(set(read_equivalent()) - survivors)
@@ -94,3 +95,50 @@ def test_mutmut_runs_the_suite_with_arguments_the_kit_accepts():
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert " passed" in run.stdout
+
+
+def test_saved_verdicts_fill_a_fresh_mutants_folder_and_never_overwrite_it(tmp_path):
+    import state
+
+    saved, live = tmp_path / "saved", tmp_path / "mutants" / "reference"
+    saved.mkdir()
+    (saved / "amount.py.meta").write_text("saved amount")
+    (saved / "base.py.meta").write_text("saved base")
+    (saved / "notes.txt").write_text("not a verdict file")
+    live.mkdir(parents=True)
+    (live / "base.py.meta").write_text("live base")
+    assert state.restore(saved, live) == ["amount.py.meta"]
+    assert (live / "amount.py.meta").read_text() == "saved amount"
+    assert (live / "base.py.meta").read_text() == "live base"
+    assert not (live / "notes.txt").exists()
+
+
+def test_saving_replaces_every_saved_verdict_file(tmp_path):
+    import state
+
+    saved, live = tmp_path / "saved", tmp_path / "live"
+    saved.mkdir()
+    live.mkdir()
+    (saved / "gone.py.meta").write_text("a file mutmut no longer has")
+    (live / "base.py.meta").write_text("live base")
+    assert state.save(live, saved) == ["base.py.meta"]
+    assert sorted(p.name for p in saved.iterdir()) == ["base.py.meta"]
+    assert state.save(tmp_path / "empty", saved) == []
+    assert (saved / "base.py.meta").read_text() == "live base"
+
+
+def test_a_matrix_row_not_rerun_is_carried_unless_its_mutant_changed(tmp_path):
+    from report import read_matrix
+
+    first, second, third = _catalogue.catalogue()[:3]
+    fresh = {"mutant": first.name, "definition": first.definition, "killed_in": ["AMOUNT"]}
+    (tmp_path / first.name).mkdir()
+    (tmp_path / first.name / "kill.json").write_text(json.dumps(fresh))
+    earlier = [{"mutant": first.name, "killed_in": []},
+               {"mutant": second.name, "definition": second.definition, "killed_in": ["X"]},
+               {"mutant": third.name, "definition": "another definition", "killed_in": ["X"]},
+               {"mutant": "m99_no_longer_in_the_catalogue", "killed_in": ["X"]}]
+    rows = read_matrix(tmp_path, earlier)
+    assert [row["mutant"] for row in rows] == [first.name, second.name]
+    assert rows[0] == fresh
+    assert rows[1]["carried"] is True

@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
             print(run.output, file=sys.stderr)
             raise SystemExit(f"{mutant.name}: the suite did not run (exit {run.returncode})")
         areas = killed_areas(run.properties)
-        summary = {"mutant": mutant.name, "area": mutant.area, "clause": mutant.clause,
+        summary = {"mutant": mutant.name, "definition": mutant.definition,
+                   "area": mutant.area, "clause": mutant.clause,
                    "exit_code": run.returncode, "killed_in": areas,
                    "seconds": round(time.monotonic() - started, 1)}
         (args.out / mutant.name / "kill.json").write_text(json.dumps(summary) + "\n")

@@ -59,13 +59,19 @@ def read_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
     return table
 
 
-def read_matrix(directory: Path) -> list[dict]:
-    """The kill summaries of matrix.py, in catalogue order (mutants not run are left out)."""
+def read_matrix(directory: Path, earlier: list[dict] = ()) -> list[dict]:
+    """The kill summaries of matrix.py, in catalogue order. A mutant this run left out keeps its
+    row of the `earlier` report, marked `carried`, unless its definition changed since (a row
+    from before definitions were recorded is carried too: the report says it is older)."""
+    before = {row["mutant"]: row for row in earlier}
     rows = []
     for mutant in _catalogue.catalogue():
         kill = directory / mutant.name / "kill.json"
         if kill.is_file():
             rows.append(json.loads(kill.read_text()))
+        elif mutant.name in before and before[mutant.name].get(
+                "definition", mutant.definition) == mutant.definition:
+            rows.append({**before[mutant.name], "carried": True})
     return rows
 
 
@@ -137,9 +143,15 @@ def markdown(matrix: list[dict], mutmut: dict, scope: str, diffs: dict[str, str]
     else:
         killed = sum(1 for row in matrix if row["killed_in"])
         targeted = sum(1 for row in matrix if row["area"] in row["killed_in"])
+        carried = [row["mutant"] for row in matrix if row.get("carried")]
         out += [f"{len(matrix)} mutants run against every property (derandomized `ci` profile, "
                 f"failures unshrunk); {killed} killed, {targeted} of them in their targeted area. "
                 "X: a property citing a clause of that area failed; (X): the targeted area.", ""]
+        if carried:
+            out += [f"{len(carried)} rows (marked *) are carried from an earlier report: their "
+                    "mutants were not rerun by the session that wrote this one and were measured "
+                    "on an earlier reference and suite. tests/test_mutants.py checks every "
+                    "mutant against its own area on every test run.", ""]
         out.append("| mutant | target | " + " | ".join(areas) + " |")
         out.append("|---|---|" + "---|" * len(areas))
         for row in matrix:
@@ -148,7 +160,8 @@ def markdown(matrix: list[dict], mutmut: dict, scope: str, diffs: dict[str, str]
                 hit = area in row["killed_in"]
                 cells.append(("(X)" if hit else "( )") if area == row["area"] else
                              ("X" if hit else ""))
-            out.append(f"| {row['mutant']} | {row['clause']} | " + " | ".join(cells) + " |")
+            star = "*" if row.get("carried") else ""
+            out.append(f"| {row['mutant']}{star} | {row['clause']} | " + " | ".join(cells) + " |")
         out.append("")
     out += ["## mutmut over reference/", "", f"Scope run: {scope}", "",
             "The suite's oracle for differential checks (the stateful session) is the reference "
@@ -239,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.matrix is None or args.scope is None:
         parser.error("--matrix and --scope are required unless --rejudge")
     else:
-        matrix = read_matrix(args.matrix)
+        committed = args.out / "mutation.json"
+        earlier = json.loads(committed.read_text())["matrix"] if committed.is_file() else []
+        matrix = read_matrix(args.matrix, earlier)
         mutmut = summarise(read_mutmut(), read_equivalent())
         diffs = {name: mutmut_diff(name) for name in mutmut["survivors"]}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ rejects anything else, so that a mutant cannot carry a second, hidden defect in 
 from __future__ import annotations
 
 import ast
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,12 @@ class Mutant:
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @property
+    def definition(self) -> str:
+        """A digest of what the mutant changes: a kill measured under another one is stale."""
+        text = "\0".join((self.file, self.old, self.new)).encode("utf-8")
+        return hashlib.sha256(text).hexdigest()[:16]
 
 
 def read(path: Path) -> Mutant:
