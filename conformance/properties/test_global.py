@@ -174,21 +174,34 @@ def _reversed_ranks(t: torch.Tensor) -> torch.Tensor:
     return ranks.reshape(t.shape).to(device=t.device, dtype=t.dtype)
 
 
-@pytest.mark.clause("GLOBAL-4")
+def _integer_scores(data: st.DataObject, t: torch.Tensor) -> torch.Tensor:
+    """int64 scores of t's shape and device, small enough to tie now and then (SELECT-3)."""
+    values = data.draw(st.lists(st.integers(-20, 20), min_size=t.numel(), max_size=t.numel()),
+                       label="integer scores")
+    return torch.tensor(values, dtype=torch.int64, device=t.device).reshape(t.shape)
+
+
+@pytest.mark.clause("GLOBAL-4", "SELECT-5")
 @given(data=st.data())
 def test_importance_scores_dict_scores_its_tensors(prune, device, data):
     """A dict for some of the tensors: those are ranked by their scores (drawn independently of
     their values, or ranking the entries in the reverse order of their magnitudes, so that an
     implementation that ignores the scores prunes the entries they keep), the others by their
-    own values, all against one threshold."""
+    own values, all against one threshold. Or integer scores for every tensor, ranked as
+    integers (SELECT-5): no score is NaN, so the entries pruned earlier cannot be set aside as
+    NaN scores; the ranking must leave them out."""
     targets = data.draw(hh.global_targets(prune, device), label="targets")
-    chosen = data.draw(st.lists(st.booleans(), min_size=len(targets.subjects),
-                                max_size=len(targets.subjects)), label="scored tensors")
+    integers = data.draw(st.booleans(), label="integer scores for every tensor")
+    chosen = [True] * len(targets.subjects) if integers else data.draw(
+        st.lists(st.booleans(), min_size=len(targets.subjects), max_size=len(targets.subjects)),
+        label="scored tensors")
     reversed_ranks = data.draw(st.booleans(), label="scores reverse the magnitudes' order")
     scores = {}
     for subject, scored in zip(targets.subjects, chosen, strict=True):
-        if scored:
-            param = subject.param
+        param = subject.param
+        if integers:
+            scores[(subject.module, subject.name)] = _integer_scores(data, param)
+        elif scored:
             scores[(subject.module, subject.name)] = (
                 _reversed_ranks(param) if reversed_ranks else data.draw(
                     hh.score_tensors(tuple(param.shape), param.dtype, param.device),
