@@ -268,7 +268,9 @@ def _without_smallest_channels(
     `within` flags) zeroed (COMPOSE-1)."""
     pruned = None
     if k > 0:
-        pruned = along(smallest_k(scores(), k, within), dim, default_mask.dim())
+        ranked = scores()
+        chosen = smallest_k(ranked, k, within, nan_outside=rank_outside_last(ranked, within))
+        pruned = along(chosen, dim, default_mask.dim())
     return _with_zeros(default_mask, pruned)
 
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from reference.errors import InvalidNormError
-from reference.select_on_device import KEY_DTYPE, smallest_k_on_device, split_alike
+from reference.select_on_device import KEY_DTYPE, smallest_k_on_device
 
 # Norms of low-precision tensors are accumulated in float32: summing squares in float16 overflows
 # and rounding the norms back to float16 would turn distinct channels into ties.
@@ -43,8 +43,7 @@ _RADIX_MIN = 1 << 20
 # stay a chunk's size whatever the size of the scores.
 _DIGIT_BITS = 12
 _DIGIT_MASK = (1 << _DIGIT_BITS) - 1
-# The bin of the keys that `within` leaves out: counted apart, never a candidate.
-_OUTSIDE = 1 << _DIGIT_BITS
+_BINS = 1 << _DIGIT_BITS
 _CHUNK = 1 << 22
 
 Flags = torch.Tensor | None
@@ -144,16 +143,17 @@ def kth_smallest(
 
     On the CPU, kthvalue copies the scores and allocates an int64 index per entry. Large
     non-negative float scores (magnitudes, norms, uniform draws: all that the built-in methods
-    rank) are ranked there by a radix select over their bit patterns instead.
+    rank) are ranked there by a radix select over their bit patterns instead; their callers set
+    what `within` leaves out to NaN (rank_outside_last), so the radix select ranks all entries.
     """
     flags = list(within) if within is not None else [None] * len(pieces)
-    keys = _order_keys(pieces)
+    keys = _order_keys(pieces) if all(f is None for f in flags) else None
     if keys is None:
         kept = [p if f is None else p[f] for p, f in zip(pieces, flags, strict=True)]
         scores = kept[0] if len(kept) == 1 else torch.cat(kept)
         return torch.kthvalue(scores, k).values
     dtype = pieces[0].dtype
-    return torch.tensor(_kth_smallest_key(keys, flags, k), dtype=KEY_DTYPE[dtype]).view(dtype)
+    return torch.tensor(_kth_smallest_key(keys, k), dtype=KEY_DTYPE[dtype]).view(dtype)
 
 
 def _order_keys(pieces: Sequence[torch.Tensor]) -> list[torch.Tensor] | None:
@@ -177,40 +177,34 @@ def _order_keys(pieces: Sequence[torch.Tensor]) -> list[torch.Tensor] | None:
     return keys
 
 
-def _kth_smallest_key(keys: Sequence[torch.Tensor], within: Sequence[Flags], k: int) -> int:
-    """The k-th smallest of the non-negative integer `keys` that `within` flags, 12 bits per
-    round, highest first.
+def _kth_smallest_key(keys: Sequence[torch.Tensor], k: int) -> int:
+    """The k-th smallest of the non-negative integer `keys`, 12 bits per round, highest first.
 
     Each round counts the candidates' digits, finds the digit whose bucket holds the k-th
     smallest and keeps only the candidates of that bucket; once every bit has been ranked they
     all hold the same key. (The last round's digit may overlap bits already ranked: those are
-    the same in every candidate, so they do not change which bucket is chosen.) Entries left
-    out by `within` count in a bucket of their own and never become candidates.
+    the same in every candidate, so they do not change which bucket is chosen.)
     """
-    candidates = [pair for piece, left in zip(keys, within, strict=True)
-                  for pair in split_alike(piece, left, _CHUNK)]
+    candidates = [chunk for piece in keys for chunk in piece.split(_CHUNK)]
     shift = keys[0].element_size() * 8
     while shift > 0:
         shift = max(shift - _DIGIT_BITS, 0)
-        counts = sum(
-            torch.bincount(_digits(chunk, left, shift), minlength=_OUTSIDE + 1)[:_OUTSIDE]
-            for chunk, left in candidates
-        )
+        counts = sum(torch.bincount(_digits(chunk, shift), minlength=_BINS)
+                     for chunk in candidates)
         cumulative = counts.cumsum(0)
         digit = int(torch.searchsorted(cumulative, k))
         k -= int(cumulative[digit] - counts[digit])
-        candidates = [(chunk[_digits(chunk, left, shift) == digit], None)
-                      for chunk, left in candidates]
-    return int(torch.cat([chunk for chunk, _ in candidates])[0])
+        candidates = [chunk[_digits(chunk, shift) == digit] for chunk in candidates]
+    return int(torch.cat(candidates)[0])
 
 
-def _digits(keys: torch.Tensor, within: Flags, shift: int) -> torch.Tensor:
-    """Bits shift .. shift+11 of `keys`; _OUTSIDE for the keys `within` leaves out."""
+def _digits(keys: torch.Tensor, shift: int) -> torch.Tensor:
+    """Bits shift .. shift+11 of `keys`."""
     digits = keys >> shift
     # The top digit needs no mask: the keys are non-negative, nothing lies above it.
     if shift + _DIGIT_BITS < keys.element_size() * 8:
         digits.bitwise_and_(_DIGIT_MASK)
-    return digits if within is None else digits.masked_fill_(~within, _OUTSIDE)
+    return digits
 
 
 def remaining_entries(t: torch.Tensor, remaining: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ from _derive import export
 
 AREA, CLAUSE = 'SELECT', 'SELECT-1'
 FILE = 'selection.py'
-OLD = 'candidates = [(chunk[_digits(chunk, left, shift) == digit], None)'
-NEW = 'candidates = [(chunk[_digits(chunk, left, shift) <= digit], None)'
+OLD = 'candidates = [chunk[_digits(chunk, shift) == digit] for chunk in candidates]'
+NEW = 'candidates = [chunk[_digits(chunk, shift) <= digit] for chunk in candidates]'
 
 globals().update(export(__file__, FILE, OLD, NEW))
