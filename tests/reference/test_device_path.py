@@ -124,3 +124,19 @@ def test_large_scores_with_ties_and_nan_agree(monkeypatch):
         device = selection.smallest_k(scores, k, within)
         monkeypatch.setattr(selection, "HOST_GUIDED_DEVICES", {"cpu"})
         assert torch.equal(host, device) and int(device.sum()) == k
+
+
+def test_more_tied_scores_than_a_float32_counts_exactly(monkeypatch):
+    # Above 2**24 a float32 count skips integers: the rank of each tie must be counted exactly.
+    monkeypatch.setattr(selection, "HOST_GUIDED_DEVICES", set())
+    count = (1 << 24) + 8
+    for k in (count - 5, (1 << 24) + 3):
+        chosen = selection.smallest_k(torch.zeros(count), k)
+        assert int(chosen.sum()) == k
+        assert bool(chosen[:k].all()) and not bool(chosen[k:].any())
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.complex64], ids=str)
+def test_scores_of_no_real_dtype_are_refused_naming_it(dtype):
+    with pytest.raises(TypeError, match=str(dtype)):
+        select_on_device.order_keys(torch.zeros(3, dtype=dtype))
