@@ -59,6 +59,21 @@ def test_mutant_is_one_replacement_of_the_reference(mutant):
     compile(derived[mutant.file], mutant.file, "exec")
 
 
+def test_a_mutant_offers_every_name_the_reference_offers():
+    """Private helpers included (API-4): otherwise every mutant fails API properties that have
+    nothing to do with its defect, and the kill matrix credits the API area with every kill."""
+    import importlib.util
+
+    import reference.prune
+
+    mutant = CATALOGUE[0]
+    loaded = importlib.util.spec_from_file_location(f"exported_{mutant.name}", mutant.path)
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    offered = {name for name in vars(reference.prune) if not name.startswith("__")}
+    assert offered <= set(vars(module)), sorted(offered - set(vars(module)))
+
+
 def test_derive_refuses_a_replacement_that_is_not_exactly_one():
     with pytest.raises(_derive.MutantError, match="occurs 0 times"):
         _derive.derive("prune_mutant_x", "amount.py", "no such text in the reference", "x")

@@ -100,8 +100,8 @@ def load(mutant_file: str | Path, file: str, old: str, new: str) -> types.Module
 
 
 def export(mutant_file: str | Path, file: str, old: str, new: str) -> dict[str, object]:
-    """The public names of torch.nn.utils.prune from the mutant, for its file to re-export."""
-    from conformance.impl import PUBLIC_NAMES
-
+    """The names of the mutant's prune module, for its file to re-export: the public API and the
+    private helpers torch's users call (API-4), so that a mutant differs from the reference only
+    by its one replacement."""
     prune = load(mutant_file, file, old, new)
-    return {name: getattr(prune, name) for name in PUBLIC_NAMES}
+    return {name: value for name, value in vars(prune).items() if not name.startswith("__")}
