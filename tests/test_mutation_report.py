@@ -13,7 +13,8 @@ sys.path.insert(0, str(ROOT / "scripts" / "mutationlib"))
 sys.path.insert(0, str(ROOT / "tests" / "mutants"))
 
 import _catalogue
-from report import markdown, read_equivalent, summarise
+import state
+from report import markdown, read_equivalent, read_matrix, summarise
 
 
 def test_shared_reasons_are_written_once_and_cited_by_label(tmp_path):
@@ -98,8 +99,6 @@ def test_mutmut_runs_the_suite_with_arguments_the_kit_accepts():
 
 
 def test_saved_verdicts_fill_a_fresh_mutants_folder_and_never_overwrite_it(tmp_path):
-    import state
-
     saved, live = tmp_path / "saved", tmp_path / "mutants" / "reference"
     saved.mkdir()
     (saved / "amount.py.meta").write_text("saved amount")
@@ -114,8 +113,6 @@ def test_saved_verdicts_fill_a_fresh_mutants_folder_and_never_overwrite_it(tmp_p
 
 
 def test_saving_replaces_every_saved_verdict_file(tmp_path):
-    import state
-
     saved, live = tmp_path / "saved", tmp_path / "live"
     saved.mkdir()
     live.mkdir()
@@ -128,8 +125,6 @@ def test_saving_replaces_every_saved_verdict_file(tmp_path):
 
 
 def test_a_matrix_row_not_rerun_is_carried_unless_its_mutant_changed(tmp_path):
-    from report import read_matrix
-
     first, second, third = _catalogue.catalogue()[:3]
     fresh = {"mutant": first.name, "definition": first.definition, "killed_in": ["AMOUNT"]}
     (tmp_path / first.name).mkdir()
