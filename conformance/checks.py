@@ -322,7 +322,8 @@ def expect_unchanged(before: ModuleSnapshot, module: nn.Module, clause: str, wha
 
 
 def expect_rejected_unchanged(
-    module: nn.Module, call: Callable[[], Any], expected: type[BaseException],
+    module: nn.Module, call: Callable[[], Any],
+    expected: type[BaseException] | tuple[type[BaseException], ...],
     error_clause: str, what: str, atomic_clause: str = "ATOMIC-1",
 ) -> BaseException:
     """The common shape of ERRORS/ATOMIC properties: the right error, and nothing changed."""

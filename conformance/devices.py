@@ -49,3 +49,14 @@ def same_device(seen: torch.device | str, wanted: torch.device | str,
     """Whether a tensor on `seen` is on the device `wanted` names (see the module's rule).
     `current` gives the current index of a device type; tests pass their own."""
     return concrete(seen, current) == concrete(wanted, current)
+
+
+def generator_state(device: torch.device | str) -> torch.Tensor | None:
+    """The state of the default random generator of `device` (a copy), or None where its type
+    has none that torch exposes (`meta`): equal states before and after a call mean it drew
+    nothing there."""
+    device = torch.device(device)
+    if device.type == "cpu":
+        return torch.random.get_rng_state()
+    getter = getattr(getattr(torch, device.type, None), "get_rng_state", None)
+    return None if getter is None else getter(concrete(device))

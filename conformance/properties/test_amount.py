@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks as ck
-from conformance import measure
+from conformance import devices, measure
 from conformance import strategies as hh
 from conformance.registry import Call, Method, method_ids, methods
 
@@ -94,10 +95,14 @@ def test_fraction_counts_only_what_remains(prune, device, method, data):
 def test_zero_amount_prunes_nothing_but_reparametrizes(prune, device, method, amount, data):
     subject = data.draw(hh.subjects(device, min_dims=method.min_dims()))
     call = _draw_call(data, subject, method, lambda units: st.just(amount))
+    drawn_before = devices.generator_state(device)
     call(prune, subject.module, subject.name)
+    drawn_after = devices.generator_state(device)
     mask = measure.current_mask(subject.module, subject.name)
     ck.expect(mask is not None, "AMOUNT-4", f"{call} must register {subject.name}_mask")
     ck.expect_equal(measure.pruned_entries(mask), 0, "AMOUNT-4", f"entries pruned by {call}")
+    ck.expect(drawn_before is None or torch.equal(drawn_before, drawn_after), "AMOUNT-4",
+              f"{call} drew random numbers from the generator of {device}, pruning nothing")
 
 
 def _bad_amount_cases() -> list:

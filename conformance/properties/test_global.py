@@ -8,6 +8,7 @@ Invalid calls are made on fresh targets only: a bad call on pruned tensors is AT
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -238,6 +239,39 @@ def test_each_tensor_is_pruned_as_by_custom_from_mask(prune, device, method_name
                   and all(a is b for a, b in zip(seen[:-1], earlier, strict=True)), "GLOBAL-5",
                   f"{what}the history must keep the earlier method objects and end with the "
                   f"implementation's CustomFromMask")
+
+
+@pytest.mark.clause("GLOBAL-5")
+@pytest.mark.parametrize("method_name", GLOBAL_METHODS)
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_each_share_is_the_new_mask_in_the_masks_dtype(prune, device, method_name, data):
+    """The CustomFromMask each tensor records holds that tensor's share of the global mask: its
+    new mask (zero where pruned by this call or before), contiguous, on its device, in the dtype
+    torch.cat gives all the masks: each module has a dtype of its own before its earlier calls,
+    so that a float16 tensor's share beside a float64 tensor is promoted."""
+    targets = data.draw(hh.global_targets(prune, device, earlier=False), label="targets")
+    for module in {id(s.module): s.module for s in targets.subjects}.values():
+        dtype = data.draw(hh.dtypes(device), label="module dtype")
+        module.to(dtype)
+        targets.earlier.append(f"{targets.labels[id(module)]}.to({dtype})")
+    for s in targets.subjects:
+        targets.earlier += [a.source(targets.labels[id(s.module)], s.name)
+                            for a in data.draw(hh.applied_calls(prune, s, 0, 2),
+                                               label="earlier calls")]
+    dtype = functools.reduce(torch.promote_types,
+                             [measure.mask_or_ones(s.module, s.name).dtype
+                              for s in targets.subjects])
+    amount = data.draw(_amounts(targets.remaining()), label="amount")
+    run = _run(prune, targets, method_name, amount, data.draw(hh.seeds(), label="seed"))
+    for subject, after in zip(targets.subjects, run.after, strict=True):
+        share = measure.history(prune, subject.module, subject.name)[-1].mask
+        what = f"the mask of the CustomFromMask recorded for {targets.label(subject)} by\n" \
+               f"{run.source}\n"
+        ck.expect_equal(share.dtype, dtype, "GLOBAL-5", f"dtype of {what}")
+        ck.expect_on_device(share, subject.param.device, "GLOBAL-5", what)
+        ck.expect(share.is_contiguous(), "GLOBAL-5", f"{what}is not contiguous")
+        ck.expect_same_mask(share, after, "GLOBAL-5", f"{what}against the tensor's new mask")
 
 
 # --- invalid calls (fresh targets) ---------------------------------------------------------

@@ -282,6 +282,28 @@ def test_remove_of_an_unpruned_tensor_is_rejected(prune, device, state, data):
                                  "REMOVE-5", "\n".join(steps), atomic_clause="REMOVE-5")
 
 
+@pytest.mark.clause("REMOVE-5", "ERRORS-4")
+@pytest.mark.parametrize("deleted", ["orig", "mask"])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_remove_of_a_tensor_missing_its_orig_or_mask_is_rejected(prune, device, deleted, data):
+    """A pruned tensor whose `<name>_orig` or `<name>_mask` the user deleted cannot be made
+    permanent: remove raises ValueError or AttributeError naming the missing attribute, and
+    changes nothing."""
+    subject = data.draw(hh.subjects(device, min_dims=0), label="subject")
+    module, name = subject.module, subject.name
+    steps = [f"module = {subject.source}"]
+    _prune(prune, data, subject, steps, 1, 2)
+    missing = f"{name}_{deleted}"
+    delattr(module, missing)
+    steps += [f"del module.{missing}", f"prune.remove(module, {name!r})"]
+    exc = ck.expect_rejected_unchanged(module, lambda: prune.remove(module, name),
+                                       (ValueError, AttributeError), "REMOVE-5",
+                                       "\n".join(steps), atomic_clause="REMOVE-5")
+    ck.expect(missing in str(exc), "ERRORS-4",
+              f"{steps[-1]} after {steps[-2]}: the message must name {missing}, was {exc}")
+
+
 @pytest.mark.clause("REMOVE-6")
 @hh.fewer_examples(3)  # LSTM forwards in float16 and bfloat16 are slow on the CPU
 @given(data=st.data())
