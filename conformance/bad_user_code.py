@@ -60,20 +60,24 @@ BROKEN_METHOD = "BrokenMethod"
 BROKEN_SHAPE = (2, 3, 5)  # no subject's tensor or remaining entries have this shape
 
 
-def broken_method_entry(kind: str) -> BadCall:
-    """A user's method that breaks CUSTOM-1's contract (CUSTOM-7): compute_mask returns a list or
-    a tensor of another shape, or, on a pruned tensor (its kind matters once it composes,
-    COMPOSE-2), the method has a PRUNING_TYPE composition does not know, or is structured
-    without a `dim`."""
-    error, names, pruning_type, returns = {
-        "returns-a-list": (TypeError, (BROKEN_METHOD, "list"), "unstructured", "[1.0]"),
-        "returns-another-shape": (ValueError, (BROKEN_METHOD, BROKEN_SHAPE), "unstructured",
-                                  f"torch.ones{BROKEN_SHAPE}"),
-        "unknown-pruning-type": (ValueError, (BROKEN_METHOD, "sideways"), "sideways",
-                                 "default_mask"),
-        "structured-without-dim": (AttributeError, (BROKEN_METHOD, "dim"), "structured",
-                                   "default_mask"),
-    }[kind]
+# What each broken method breaks: (error, names its message must hold, PRUNING_TYPE, what its
+# compute_mask returns, in source form).
+BROKEN_METHODS = {
+    "returns-a-list": (TypeError, (BROKEN_METHOD, "list"), "unstructured", "[1.0]"),
+    "returns-another-shape": (ValueError, (BROKEN_METHOD, BROKEN_SHAPE), "unstructured",
+                              f"torch.ones{BROKEN_SHAPE}"),
+    "unknown-pruning-type": (ValueError, (BROKEN_METHOD, "sideways"), "sideways",
+                             "default_mask"),
+    "structured-without-dim": (AttributeError, (BROKEN_METHOD, "dim"), "structured",
+                               "default_mask"),
+}
+
+
+def broken_method(prune: Any, kind: str, pruning_type: str | None = None) -> type:
+    """The user's method class named BROKEN_METHOD that breaks the contract as `kind` says
+    (BROKEN_METHODS), with `pruning_type` instead of the kind's own (a structured one acts on
+    dim -1)."""
+    pruning_type = pruning_type or BROKEN_METHODS[kind][2]
 
     def compute_mask(self: Any, t: torch.Tensor, default_mask: torch.Tensor) -> object:
         if kind == "returns-a-list":
@@ -82,16 +86,32 @@ def broken_method_entry(kind: str) -> BadCall:
             return torch.ones(BROKEN_SHAPE, dtype=default_mask.dtype, device=default_mask.device)
         return default_mask
 
+    body: dict[str, Any] = {"PRUNING_TYPE": pruning_type, "compute_mask": compute_mask}
+    if pruning_type == "structured" and kind != "structured-without-dim":
+        body["dim"] = -1
+    return type(BROKEN_METHOD, (prune.BasePruningMethod,), body)
+
+
+def broken_method_source(kind: str, pruning_type: str | None = None) -> str:
+    pruning_type = pruning_type or BROKEN_METHODS[kind][2]
+    return (f"class {BROKEN_METHOD}(prune.BasePruningMethod):  # PRUNING_TYPE "
+            f"{pruning_type!r}, compute_mask returns {BROKEN_METHODS[kind][3]}")
+
+
+def broken_method_entry(kind: str) -> BadCall:
+    """A user's method that breaks CUSTOM-1's contract (CUSTOM-7): compute_mask returns a list or
+    a tensor of another shape, or, on a pruned tensor (its kind matters once it composes,
+    COMPOSE-2), the method has a PRUNING_TYPE composition does not know, or is structured
+    without a `dim`."""
+    error, names = BROKEN_METHODS[kind][:2]
+
     def build(draw: st.DrawFn, subjects: list[models.Subject], m: Method) -> Invocation:
         subject = subjects[0]
 
         def run(prune: Any) -> Any:
-            broken = type(BROKEN_METHOD, (prune.BasePruningMethod,),
-                          {"PRUNING_TYPE": pruning_type, "compute_mask": compute_mask})
-            return broken.apply(subject.module, subject.name)
+            return broken_method(prune, kind).apply(subject.module, subject.name)
 
-        source = (f"class {BROKEN_METHOD}(prune.BasePruningMethod):  # PRUNING_TYPE "
-                  f"{pruning_type!r}, compute_mask returns {returns}\n"
+        source = (f"{broken_method_source(kind)}\n"
                   f"{BROKEN_METHOD}.apply(module, {subject.name!r})")
         return Invocation(run, source, names, (subject.module,))
 

@@ -217,11 +217,20 @@ def test_container_mask_takes_the_dtype_of_t(prune, device, data):
     pattern = torch.tensor(data.draw(st.lists(st.sampled_from([0, 1]), min_size=numel,
                                               max_size=numel), label="pattern"),
                            device=device).reshape(shape)
-    method = prune.CustomFromMask(pattern)
+    # A 'global' method composes on all of t (COMPOSE-2); this one returns a bool mask.
+    kind = data.draw(st.sampled_from(["CustomFromMask", "a global method returning bools"]),
+                     label="method")
+    if kind == "CustomFromMask":
+        method = prune.CustomFromMask(pattern)
+    else:
+        method = type("BoolMask", (prune.BasePruningMethod,), {
+            "PRUNING_TYPE": "global",
+            "compute_mask": lambda self, t, default_mask: pattern.bool() & default_mask.bool(),
+        })()
     method._tensor_name = "weight"  # what apply would set
     default_mask = torch.ones(shape, dtype=mask_dtype, device=device)
     combined = prune.PruningContainer(method).compute_mask(t, default_mask)
-    what = (f"PruningContainer(CustomFromMask(mask)).compute_mask(t, default_mask) with t of "
-            f"{dtype} and default_mask of {mask_dtype}")
+    what = (f"PruningContainer({kind}).compute_mask(t, default_mask) with t of {dtype} and "
+            f"default_mask of {mask_dtype}")
     ck.expect_equal(combined.dtype, dtype, "API-5", f"dtype of {what}")
     ck.expect_same_mask(combined, pattern.to(dtype), "API-5", what)

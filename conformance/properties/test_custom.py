@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import bad_inputs as bi
+from conformance import bad_user_code as bu
 from conformance import checks as ck
 from conformance import measure, models
 from conformance import strategies as hh
@@ -285,6 +286,32 @@ def test_broken_user_method_is_rejected(prune, device, entry, data):
     drawn = data.draw(bi.drawn_bad_calls(prune, device, entry), label="call")
     ck.expect_rejected_unchanged(drawn.invocation.modules[0], lambda: drawn.invocation.run(prune),
                                  entry.error, "CUSTOM-7", repr(drawn), "CUSTOM-7")
+
+
+@pytest.mark.clause("CUSTOM-7", "ERRORS-4")
+@pytest.mark.parametrize("pruning_type", ["unstructured", "structured", "global"])
+@pytest.mark.parametrize("kind", ["returns-a-list", "returns-another-shape"])
+@hh.fewer_examples(6)
+@given(data=st.data())
+def test_broken_user_method_on_a_pruned_tensor_is_named(prune, device, kind, pruning_type,
+                                                        data):
+    """On a tensor already pruned, a method of each PRUNING_TYPE composes its own way
+    (COMPOSE-2); whichever way, its broken mask is rejected naming the method's class and what
+    it returned, the module unchanged."""
+    min_dims = 2 if pruning_type == "structured" else 0
+    subject = data.draw(hh.subjects(device, min_dims=min_dims), label="subject")
+    module, name = subject.module, subject.name
+    steps = [f"module = {subject.source}"]
+    steps += [a.source("module", name)
+              for a in data.draw(hh.applied_calls(prune, subject, 1, 2), label="earlier calls")]
+    steps += [bu.broken_method_source(kind, pruning_type),
+              f"{bu.BROKEN_METHOD}.apply(module, {name!r})"]
+    broken = bu.broken_method(prune, kind, pruning_type)
+    error, names = bu.BROKEN_METHODS[kind][:2]
+    exc = ck.expect_rejected_unchanged(module, lambda: broken.apply(module, name), error,
+                                       "CUSTOM-7", "\n".join(steps))
+    for value in names:
+        ck.expect_message_names(exc, value, "ERRORS-4", "\n".join(steps))
 
 
 # --- CUSTOM-3: identity ---------------------------------------------------------------------

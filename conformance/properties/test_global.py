@@ -101,6 +101,16 @@ def _expect_count(run: GlobalRun, amount: object, clause: str) -> None:
                     f"(k = {expected} from amount={amount!r}) by\n{run.source}\n")
 
 
+def _prune_earlier(prune: Any, targets: hh.GlobalTargets, data: st.DataObject,
+                   mode: str = hh.DISTINCT) -> None:
+    """Each tensor of targets drawn with `earlier=False` pruned by 0-2 calls, as global_targets
+    would have, after the property set the modules up."""
+    for s in targets.subjects:
+        targets.earlier += [a.source(targets.labels[id(s.module)], s.name)
+                            for a in data.draw(hh.applied_calls(prune, s, 0, 2, mode=mode),
+                                               label="earlier calls")]
+
+
 @pytest.mark.clause("GLOBAL-1", "GLOBAL-3")
 @pytest.mark.parametrize("method_name", GLOBAL_METHODS)
 @given(data=st.data())
@@ -130,6 +140,36 @@ def test_l1_has_one_threshold_across_tensors(prune, device, mode, data):
     _expect_count(run, amount, "GLOBAL-1")
     ck.expect_smallest_pruned(run.scores.abs(), run.candidates, run.pruned, "GLOBAL-2",
                               f"{FLAT_INDEX}{run.source}")
+
+
+@pytest.mark.clause("SELECT-3", "GLOBAL-2")
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_ties_across_tensors_prune_the_lowest_flat_index_first(prune, device, data):
+    """Among equal |scores| the entries of lowest index in the concatenation of the tensors (in
+    the order of the pairs) go first, whichever tensor they lie in: a tie at the first entry of
+    a later tensor is pruned only after every tied entry of the tensors before it."""
+    targets = data.draw(hh.global_targets(prune, device, mode=hh.TIES, earlier=False),
+                        label="targets")
+    if data.draw(st.booleans(), label="every entry tied"):
+        # Then the surplus ties given back span whole tensors, the first entry of each included.
+        value = data.draw(st.sampled_from([1.0, -2.0]), label="value")
+        for s in targets.subjects:
+            with torch.no_grad():
+                s.param.fill_(value)
+            targets.earlier.append(f"{targets.label(s)}.data.fill_({value})")
+    _prune_earlier(prune, targets, data, hh.TIES)
+    run_scores = torch.cat([_scores_of(s, None) for s in targets.subjects])
+    candidates = torch.cat([measure.mask_or_ones(s.module, s.name).ne(0).flatten().cpu()
+                            for s in targets.subjects])
+    amount = data.draw(hh.tie_splitting_counts(run_scores.abs()[candidates].tolist()),
+                       label="amount")
+    run = _run(prune, targets, "L1Unstructured", amount, 0)
+    k = measure.expected_count(amount, run.remaining)
+    expected = ck.lowest_index_first(run.scores.abs(), run.candidates, k)
+    ck.expect_same_mask(run.pruned, expected, "SELECT-3",
+                        f"{FLAT_INDEX}entries pruned by the call (the lowest flat indices of "
+                        f"equal |scores| first) after\n{run.source}")
 
 
 @pytest.mark.clause("GLOBAL-2")
@@ -255,10 +295,7 @@ def test_each_share_is_the_new_mask_in_the_masks_dtype(prune, device, method_nam
         dtype = data.draw(hh.dtypes(device), label="module dtype")
         module.to(dtype)
         targets.earlier.append(f"{targets.labels[id(module)]}.to({dtype})")
-    for s in targets.subjects:
-        targets.earlier += [a.source(targets.labels[id(s.module)], s.name)
-                            for a in data.draw(hh.applied_calls(prune, s, 0, 2),
-                                               label="earlier calls")]
+    _prune_earlier(prune, targets, data)
     dtype = functools.reduce(torch.promote_types,
                              [measure.mask_or_ones(s.module, s.name).dtype
                               for s in targets.subjects])
