@@ -154,6 +154,11 @@ def global_unstructured(
             f"{type(importance_scores).__name__}"
         )
     method = pruning_method(**kwargs)
+    if not isinstance(method, BasePruningMethod):
+        raise TypeError(
+            f"global_unstructured needs a pruning_method whose instances are BasePruningMethods, "
+            f"got {pruning_method!r}"
+        )
     kind = getattr(method, "PRUNING_TYPE", None)
     if kind != "unstructured":
         raise TypeError(

@@ -17,7 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
+from conformance import bad_global_calls as bgc
 from conformance import bad_inputs as bi
+from conformance import bad_user_code as bu
 from conformance import checks as ck
 from conformance import devices, measure, models
 from conformance import strategies as hh
@@ -116,3 +118,28 @@ def test_rejected_global_changes_none_of_its_modules(prune, device, entry, state
 def test_failed_rewiring_changes_nothing(prune, device, entry, state, data):
     drawn = data.draw(bi.drawn_bad_calls(prune, device, entry, state), label="call")
     _check(prune, device, drawn, "ATOMIC-3")
+
+
+@pytest.mark.clause("ATOMIC-3", "REMOVE-6")
+@hh.fewer_examples(4)  # LSTM forwards are the slowest of the kinds
+@given(data=st.data())
+def test_failed_global_rewiring_restores_an_lstm_forward(prune, device, data):
+    """A global call over an LSTM's tensor and a second module whose rewiring fails: the LSTM,
+    rewired first, is restored through `setattr` like any module (REMOVE-6's reason), so its
+    forward (which reads the weights LSTM tracks in `__setattr__`) is the one before the call."""
+    dtype = data.draw(st.sampled_from([torch.float32, torch.float64]), label="dtype")
+    lstm = data.draw(hh.subjects(device, kinds=("LSTM",), dtype=dtype), label="lstm")
+    other = data.draw(hh.subjects(device, dtype=dtype, min_dims=0), label="other")
+    expected = lstm.forward().detach()
+    pairs = [(lstm.module, lstm.name), (other.module, other.name)]
+    amount = data.draw(hh.amounts(lstm.param.numel() + other.param.numel()), label="amount")
+    invocation = bu.with_failing_rewiring(
+        bgc.global_invocation([lstm, other], pairs, "L1Unstructured", {"amount": amount}),
+        1, other.name)
+    what = f"m0 = {lstm.source}\nm1 = {other.source}\n{invocation.source}"
+    ck.expect_rejected_unchanged(nn.ModuleList([lstm.module, other.module]),
+                                 lambda: invocation.run(prune), bu.UserHookError, "ATOMIC-3",
+                                 what, "ATOMIC-3")
+    ck.expect(torch.equal(lstm.forward().detach().nan_to_num(), expected.nan_to_num()),
+              "ATOMIC-3", f"after the failed\n{what}\nthe LSTM's forward differs from the one "
+                          "before the call")

@@ -111,17 +111,24 @@ def _prune_earlier(prune: Any, targets: hh.GlobalTargets, data: st.DataObject,
                                                label="earlier calls")]
 
 
-@pytest.mark.clause("GLOBAL-1", "GLOBAL-3")
+@pytest.mark.clause("GLOBAL-1", "GLOBAL-3", "REPARAM-5")
 @pytest.mark.parametrize("method_name", GLOBAL_METHODS)
 @given(data=st.data())
 def test_prunes_k_of_all_remaining_entries(prune, device, method_name, data):
-    """k from the amount over the remaining entries of all tensors together; earlier zeros stay."""
+    """k from the amount over the remaining entries of all tensors together; earlier zeros stay,
+    and the mask tensors the modules held before the call keep their values (REPARAM-5)."""
     targets = data.draw(hh.global_targets(prune, device), label="targets")
+    held = [(s, mask, mask.clone()) for s in targets.subjects
+            if (mask := measure.current_mask(s.module, s.name)) is not None]
     amount = data.draw(_amounts(targets.remaining()), label="amount")
     run = _run(prune, targets, method_name, amount, data.draw(hh.seeds(), label="seed"))
     for before, after in zip(run.before, run.after, strict=True):
         ck.expect_monotone(before, after, "GLOBAL-3")
     _expect_count(run, amount, "GLOBAL-1")
+    for subject, mask, values in held:
+        ck.expect(torch.equal(mask.nan_to_num(), values.nan_to_num()), "REPARAM-5",
+                  f"the {targets.label(subject)}_mask tensor held from before\n{run.source}\n"
+                  f"was written into by the call")
 
 
 @pytest.mark.clause("GLOBAL-2")
@@ -324,6 +331,17 @@ def _other_method(prune: Any, kind: str, param: torch.Tensor) -> tuple[object, d
                 return default_mask
 
         return Untyped, {"amount": 0}
+    if kind == "not-a-BasePruningMethod":
+        class DuckTyped:  # unstructured and with a compute_mask, but no BasePruningMethod
+            PRUNING_TYPE = "unstructured"
+
+            def __init__(self, amount: int) -> None:
+                self.amount = amount
+
+            def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+                return default_mask
+
+        return DuckTyped, {"amount": 0}
     if kind == "LnStructured":
         return prune.LnStructured, {"amount": 0, "n": 1, "dim": -1}
     if kind == "RandomStructured":
@@ -343,8 +361,8 @@ def _not_a_dict(kind: str, targets: hh.GlobalTargets) -> object:
 
 @pytest.mark.clause("GLOBAL-6")
 @pytest.mark.parametrize("kind", ["LnStructured", "RandomStructured", "CustomFromMask",
-                                  "no-PRUNING_TYPE", "scores-tensor", "scores-list",
-                                  "scores-list-of-items"])
+                                  "no-PRUNING_TYPE", "not-a-BasePruningMethod", "scores-tensor",
+                                  "scores-list", "scores-list-of-items"])
 @hh.fewer_examples(4)
 @given(data=st.data())
 def test_other_method_types_and_non_dict_scores_are_rejected(prune, device, kind, data):
