@@ -402,3 +402,40 @@ def test_class_defaults_to_the_last_dim(prune, device, method, data):
     _expect_whole_channels(s, arguments["amount"], "STRUCT-7",
                            f"{method.class_name}({spelled}).compute_mask on the values of "
                            f"{subject.source}.{subject.name}")
+
+
+@pytest.mark.clause("SELECT-4", "STRUCT-1", "COMPOSE-2")
+@pytest.mark.parametrize("n", [1, 2])
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_nan_channels_go_last_on_a_pruned_tensor(prune, device, n, data):
+    """A second ln_structured call whose importance scores give some remaining channels a NaN
+    norm, with an amount above the channels of numeric norm: every one of those is pruned, and
+    the rest of the k from the NaN channels that remain, not from the channels pruned before."""
+    subject = data.draw(hh.subjects(device, min_dims=2), label="subject")
+    module, name, param = subject.module, subject.name, subject.param
+    dim = data.draw(st.integers(-param.dim(), param.dim() - 1), label="dim")
+    channels = param.shape[dim]
+    first = data.draw(st.integers(1, channels), label="channels pruned first")
+    prune.ln_structured(module, name, amount=first - 1, n=n, dim=dim)
+    alive = measure.alive_channels(measure.mask_or_ones(module, name), dim).cpu()
+    nan_channels = torch.tensor(data.draw(
+        st.lists(st.booleans(), min_size=channels, max_size=channels), label="NaN channels"))
+    numeric = int((alive & ~nan_channels).sum())
+    if numeric == int(alive.sum()):
+        nan_channels = alive.clone()  # at least one remaining NaN channel
+        numeric = 0
+    amount = data.draw(st.integers(numeric + 1, int(alive.sum())), label="amount")
+    scores = torch.ones(param.shape, dtype=param.dtype)
+    scores.movedim(dim, 0)[nan_channels] = math.nan
+    scores = scores.to(param.device)
+    listed = nan_channels.nonzero().flatten().tolist()
+    what = (f"module = {subject.source}\nprune.ln_structured(module, {name!r}, amount={first - 1}"
+            f", n={n}, dim={dim})\nprune.ln_structured(module, {name!r}, amount={amount}, n={n}, "
+            f"dim={dim}, importance_scores=<NaN in channels {listed}, else 1.0>)")
+    prune.ln_structured(module, name, amount=amount, n=n, dim=dim, importance_scores=scores)
+    left = measure.alive_channels(measure.mask_or_ones(module, name), dim).cpu()
+    ck.expect_equal(int((alive & ~left).sum()), amount, "STRUCT-1",
+                    f"remaining channels pruned by the second call of\n{what}\n")
+    ck.expect(not bool((left & ~nan_channels).any()), "SELECT-4",
+              f"a channel of numeric norm remains after\n{what}\n(NaN norms rank last)")
