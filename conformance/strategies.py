@@ -141,6 +141,15 @@ def with_layout(t: torch.Tensor, layout: str) -> torch.Tensor:
 
 
 @st.composite
+def integer_score_tensors(draw: st.DrawFn, shape: tuple[int, ...], device: torch.device,
+                          ) -> torch.Tensor:
+    """int64 importance scores of `shape`, small enough to tie now and then (SELECT-3)."""
+    numel = math.prod(shape)
+    values = draw(st.lists(st.integers(-20, 20), min_size=numel, max_size=numel))
+    return torch.tensor(values, dtype=torch.int64, device=device).reshape(shape)
+
+
+@st.composite
 def score_tensors(
     draw: st.DrawFn, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device,
     mode: str = DISTINCT, layouts: tuple[str, ...] = ("contiguous",),

@@ -222,13 +222,6 @@ def _reversed_ranks(t: torch.Tensor) -> torch.Tensor:
     return ranks.reshape(t.shape).to(device=t.device, dtype=t.dtype)
 
 
-def _integer_scores(data: st.DataObject, t: torch.Tensor) -> torch.Tensor:
-    """int64 scores of t's shape and device, small enough to tie now and then (SELECT-3)."""
-    values = data.draw(st.lists(st.integers(-20, 20), min_size=t.numel(), max_size=t.numel()),
-                       label="integer scores")
-    return torch.tensor(values, dtype=torch.int64, device=t.device).reshape(t.shape)
-
-
 @pytest.mark.clause("GLOBAL-4", "SELECT-5")
 @given(data=st.data())
 def test_importance_scores_dict_scores_its_tensors(prune, device, data):
@@ -248,7 +241,9 @@ def test_importance_scores_dict_scores_its_tensors(prune, device, data):
     for subject, scored in zip(targets.subjects, chosen, strict=True):
         param = subject.param
         if integers:
-            scores[(subject.module, subject.name)] = _integer_scores(data, param)
+            scores[(subject.module, subject.name)] = data.draw(
+                hh.integer_score_tensors(tuple(param.shape), param.device),
+                label="integer scores")
         elif scored:
             scores[(subject.module, subject.name)] = (
                 _reversed_ranks(param) if reversed_ranks else data.draw(

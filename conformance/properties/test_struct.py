@@ -30,6 +30,7 @@ from conformance.registry import (
     Method,
     method_ids,
     methods,
+    python_literal,
 )
 from conformance.statistics import Uniformity, expect_uniform_choice, uniformity_params
 
@@ -439,3 +440,29 @@ def test_nan_channels_go_last_on_a_pruned_tensor(prune, device, n, data):
                     f"remaining channels pruned by the second call of\n{what}\n")
     ck.expect(not bool((left & ~nan_channels).any()), "SELECT-4",
               f"a channel of numeric norm remains after\n{what}\n(NaN norms rank last)")
+
+
+@pytest.mark.clause("STRUCT-2", "SELECT-5")
+@pytest.mark.parametrize("n", [1, 2, math.inf, 0])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_integer_importance_scores_are_normed_exactly(prune, device, n, data):
+    """int64 importance scores rank channels by the norms of their values (in float64, exact for
+    these), as float scores of the same values would."""
+    subject = data.draw(hh.subjects(device, min_dims=2), label="subject")
+    module, name, param = subject.module, subject.name, subject.param
+    dim = data.draw(st.integers(-param.dim(), param.dim() - 1), label="dim")
+    scores = data.draw(hh.integer_score_tensors(tuple(param.shape), param.device),
+                       label="scores")
+    amount = data.draw(st.integers(0, param.shape[dim]), label="amount")
+    what = (f"module = {subject.source}\nprune.ln_structured(module, {name!r}, amount={amount}, "
+            f"n={n}, dim={dim}, importance_scores={python_literal(scores)})")
+    prune.ln_structured(module, name, amount=amount, n=n, dim=dim, importance_scores=scores)
+    dim %= param.dim()
+    others = [d for d in range(param.dim()) if d != dim]
+    norms = torch.linalg.vector_norm(scores.double().cpu(), ord=n, dim=others)
+    pruned = ~measure.alive_channels(measure.mask_or_ones(module, name), dim).cpu()
+    ck.expect_equal(int(pruned.sum()), amount, "STRUCT-1", f"channels pruned by\n{what}\n")
+    ck.expect_smallest_pruned(norms, torch.ones_like(pruned), pruned, "STRUCT-2",
+                              f"channels along dim {dim}, by the norms of the integer scores; "
+                              f"{what}", unit="channel")
