@@ -310,12 +310,14 @@ def _large_integer_scores(data, numel: int) -> torch.Tensor:
 def _large_subjects(data, device: torch.device, target: str, tied: bool | None,
                     ) -> list[models.Subject]:
     """One tensor of LARGE entries and more, or, for global pruning, up to three that share them,
-    each of its own float dtype."""
+    each of its own float dtype, perhaps beside an empty one."""
     total = LARGE + data.draw(st.integers(0, 64), label="entries over 2**20")
     cuts = data.draw(st.lists(st.integers(1, total - 1), max_size=2 if target == GLOBAL else 0,
                               unique=True), label="cuts")
     bounds = [0, *sorted(cuts), total]
     sizes = [hi - lo for lo, hi in itertools.pairwise(bounds)]
+    if target == GLOBAL and data.draw(st.booleans(), label="an empty tensor too"):
+        sizes.insert(data.draw(st.integers(0, len(sizes)), label="its place"), 0)
     values = _large_values(data, total, torch.float64, "values", tied)
     return [models.holder_of(piece.to(dtype=data.draw(hh.dtypes(device), label="dtype"),
                                       device=device, copy=True))
