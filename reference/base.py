@@ -238,10 +238,11 @@ def combine_masks(
 def _checked_partial(
     partial: object, candidates: torch.Tensor, method: BasePruningMethod, dtype: torch.dtype
 ) -> torch.Tensor:
-    """A method's mask of `candidates`, in the dtype of the tensor's mask (REPARAM-2)."""
+    """A method's mask of `candidates`, in the dtype of the tensor's mask (REPARAM-2), row-major
+    whatever layout a user's method returned (API-6)."""
     what = f"the mask computed by {type(method).__name__}"
     check_same_shape(check_tensor(partial, what), candidates, what, "its input")
-    return partial.to(dtype=dtype)
+    return partial.to(dtype=dtype).contiguous()
 
 
 def checked_scores(scores: object, tensor: torch.Tensor, of: str) -> torch.Tensor:

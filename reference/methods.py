@@ -215,8 +215,9 @@ class CustomFromMask(BasePruningMethod):
         check_same_shape(self.mask, default_mask, "mask", "the parameter")
         check_same_device(self.mask, default_mask, "mask", "the parameter")
         # Any real or bool mask is accepted; the stored mask stays binary (REPARAM-2). The bool
-        # factor multiplies as 0 or 1 in default_mask's dtype, without a converted copy.
-        return default_mask * (self.mask != 0)
+        # factor multiplies as 0 or 1 in default_mask's dtype, without a converted copy. The
+        # product keeps default_mask's layout: row-major for the caller (API-6).
+        return (default_mask * (self.mask != 0)).contiguous()
 
     @classmethod
     def apply(  # type: ignore[override]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from typing import Any
 
 import pytest
 import torch
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from conformance import checks as ck
 from conformance import measure
 from conformance import strategies as hh
-from conformance.registry import METHODS
+from conformance.registry import METHODS, python_literal
 
 SIGNATURES = {
     # functional forms
@@ -234,3 +235,80 @@ def test_container_mask_takes_the_dtype_of_t(prune, device, data):
             f"default_mask of {mask_dtype}")
     ck.expect_equal(combined.dtype, dtype, "API-5", f"dtype of {what}")
     ck.expect_same_mask(combined, pattern.to(dtype), "API-5", what)
+
+
+# --- API-6: compute_mask returns a new contiguous mask --------------------------------------
+
+NEW_MASK_CASES = [
+    *(pytest.param(name, wrapped, id=f"{'container-' if wrapped else ''}{name}")
+      for wrapped in (False, True) for name in METHODS
+      if wrapped or name != "identity"),  # Identity returns default_mask (CUSTOM-3)
+    # A user's method that composes on channels or on all of t (COMPOSE-2), through the container
+    # only: what it returns alone is the user's.
+    *(pytest.param(f"user-{kind}", True, id=f"container-user-{kind}",
+                   marks=pytest.mark.clause("CUSTOM-6")) for kind in ("structured", "global")),
+]
+
+
+def _user_method(prune: Any, kind: str, seen: list[bool]) -> Any:
+    """A user's method of PRUNING_TYPE `kind` that records whether each default mask it is given
+    is contiguous (CUSTOM-6) and returns it transposed in memory: the container's result must
+    still be row-major."""
+
+    class Transposing(prune.BasePruningMethod):
+        PRUNING_TYPE = kind
+        dim = -1
+
+        def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+            seen.append(default_mask.is_contiguous())
+            return hh.with_layout(default_mask, "transposed")
+
+    return Transposing()
+
+
+@pytest.mark.clause("API-6")
+@pytest.mark.parametrize(("name", "wrapped"), NEW_MASK_CASES)
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_compute_mask_returns_a_new_contiguous_mask(prune, device, name, wrapped, data):
+    """A built-in method's compute_mask, alone or as the last of a PruningContainer, given a
+    default mask in any memory layout: a new row-major tensor, the default mask unchanged (an
+    amount of 0, where nothing is pruned, included)."""
+    entry = METHODS.get(name)
+    min_dims = entry.min_dims() if entry else 2
+    subject = data.draw(hh.subjects(device, kinds=("Holder",), min_dims=min_dims),
+                        label="subject")
+    t = subject.param.detach()
+    bits = data.draw(st.lists(st.booleans(), min_size=t.numel(), max_size=t.numel()),
+                     label="default mask")
+    layout = data.draw(st.sampled_from(hh.LAYOUTS), label="layout of default_mask")
+    default_mask = hh.with_layout(
+        torch.tensor(bits, dtype=t.dtype, device=t.device).reshape(t.shape), layout)
+    seen: list[bool] = []
+    if entry is None:
+        method = _user_method(prune, name.removeprefix("user-"), seen)
+        source = f"{type(method).__name__}()  # {name}, returns default_mask transposed"
+    else:
+        kwargs = dict(data.draw(hh.calls(subject, [entry], importance_scores=False),
+                                label="arguments").kwargs)
+        if entry.takes_amount:
+            left = measure.remaining_units(default_mask, kwargs.get("dim"))
+            kwargs["amount"] = data.draw(st.one_of(st.just(0), hh.amounts(left)),
+                                         label="amount")
+        method = getattr(prune, entry.class_name)(**kwargs)
+        source = f"prune.{entry.class_name}(**{kwargs!r})"
+    method._tensor_name = "weight"  # what apply would set
+    if wrapped:
+        method = prune.PruningContainer(method)
+        source = f"prune.PruningContainer({source})"
+    values = default_mask.clone()
+    with hh.seeded(data.draw(hh.seeds(), label="seed"), device):
+        mask = method.compute_mask(t, default_mask)
+    what = (f"{source}.compute_mask(t, default_mask) with t of shape {tuple(t.shape)} and a "
+            f"{layout} default_mask {python_literal(values)}")
+    ck.expect(mask.is_contiguous(), "API-6", f"{what}\nreturned a mask that is not contiguous")
+    ck.expect(mask.untyped_storage().data_ptr() != default_mask.untyped_storage().data_ptr(),
+              "API-6", f"{what}\nreturned default_mask itself (or a view of it)")
+    ck.expect(torch.equal(default_mask, values), "API-6", f"{what}\nwrote into default_mask")
+    ck.expect(all(seen), "CUSTOM-6", f"{what}\ngave the user's method a default mask that is "
+                                     f"not contiguous")
