@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "tests" / "mutants"))
 
 import _catalogue
 import state
-from report import markdown, read_equivalent, read_matrix, summarise
+from report import OBSERVABLE, markdown, read_equivalent, read_matrix, summarise
 
 
 def test_shared_reasons_are_written_once_and_cited_by_label(tmp_path):
@@ -63,6 +63,20 @@ def test_the_report_lists_unexplained_survivors_first_and_equivalent_ones_by_rea
     assert "1 detected of 2 = **50.0%**" in text
 
 
+def test_observable_survivors_are_listed_with_how_and_count_against_the_score():
+    statuses = {"reference.a.f_1": "killed", "reference.a.f_2": "survived",
+                "reference.a.f_3": "survived", "reference.a.f_4": "survived"}
+    summary = summarise(statuses, {"reference.a.f_2": "same"},
+                        {"reference.a.f_3": "a replaced buffer shows it",
+                         "reference.a.f_9": "killed since"})
+    assert summary["unexplained_survivors"] == ["reference.a.f_4"]
+    assert summary["observable"] == {"reference.a.f_3": "a replaced buffer shows it"}
+    assert summary["score"] == 1 / 3 and summary["stale_equivalent"] == ["reference.a.f_9"]
+    text = markdown([], summary, "a scope", {})
+    assert (text.index("Not explained") < text.index("Observable (1): a replaced buffer shows it.")
+            < text.index("`reference.a.f_3`") < text.index("Equivalent (1): same."))
+
+
 def test_both_scores_are_reported_and_stale_verdicts_named():
     statuses = {"reference.a.f_1": "killed", "reference.a.f_2": "survived",
                 "reference.a.f_3": "survived", "reference.a.f_4": "killed",
@@ -82,8 +96,10 @@ def test_every_equivalence_verdict_names_a_survivor_of_the_committed_report():
     is not kept as 'equivalent' (the committed report is the last full run's)."""
     survivors = set(json.loads((ROOT / "docs" / "mutation.json").read_text())["mutmut"]
                     ["survivors"])
-    stale = sorted(set(read_equivalent()) - survivors)
-    assert not stale, f"equivalent.txt names mutants that are not survivors: {stale}"
+    for path in (None, OBSERVABLE):
+        named = read_equivalent() if path is None else read_equivalent(path)
+        stale = sorted(set(named) - survivors)
+        assert not stale, f"{path or 'equivalent.txt'} names mutants that are no survivors: {stale}"
 
 
 def test_mutmut_runs_the_suite_with_arguments_the_kit_accepts():

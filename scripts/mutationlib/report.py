@@ -24,6 +24,9 @@ import _catalogue  # noqa: E402
 from conformance import spec  # noqa: E402
 
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
+# Survivors a user can tell apart, each with how: no property kills them yet, so they count
+# against the score; the file says why each one is not "unexplained".
+OBSERVABLE = Path(__file__).resolve().parent / "observable.txt"
 TARGET = 0.99
 REJUDGED = (" Re-judged since (report.py --rejudge): the same verdicts of mutmut, survivors "
             "counted against the equivalence verdicts of scripts/mutationlib/equivalent.txt as "
@@ -33,7 +36,8 @@ DETECTED = ("killed", "timeout", "caught by type check", "segfault")
 
 
 def read_equivalent(path: Path = EQUIVALENT) -> dict[str, str]:
-    """Mutant name -> reason, from `name | reason` lines (# comments and blank lines skipped).
+    """Mutant name -> reason, from `name | reason` lines (# comments and blank lines skipped);
+    equivalent.txt and observable.txt share the format.
 
     A reason many mutants share is written once, `@label = reason`, and cited as `name | @label`.
     """
@@ -94,7 +98,9 @@ def mutmut_diff(name: str) -> str:
     return "\n".join(lines)
 
 
-def summarise(statuses: dict[str, str], equivalent: dict[str, str]) -> dict:
+def summarise(statuses: dict[str, str], equivalent: dict[str, str],
+              observable: dict[str, str] | None = None) -> dict:
+    observable = observable or {}
     # A mutant interrupted at the budget has no verdict: it counts as not checked.
     unfinished = ("not checked", "check was interrupted by user")
     checked = {n: s for n, s in statuses.items() if s not in unfinished}
@@ -107,7 +113,7 @@ def summarise(statuses: dict[str, str], equivalent: dict[str, str]) -> dict:
     score = detected / non_equivalent if non_equivalent else None
     return {
         "score_all": detected / covered if covered else None,
-        "stale_equivalent": stale_equivalent(statuses, equivalent),
+        "stale_equivalent": stale_equivalent(statuses, {**equivalent, **observable}),
         "generated": len(statuses), "checked": len(checked), "counts": dict(sorted(counts.items())),
         "by_file": {f: dict(sorted(Counter(s for n, s in checked.items()
                                            if n.split(".")[1] == f).items()))
@@ -115,14 +121,18 @@ def summarise(statuses: dict[str, str], equivalent: dict[str, str]) -> dict:
         "detected": detected, "non_equivalent": non_equivalent, "score": score,
         "target": TARGET, "survivors": survivors,
         "equivalent": {n: equivalent[n] for n in equivalent_survivors},
-        "unexplained_survivors": [n for n in survivors if n not in equivalent],
+        "observable": {n: observable[n] for n in survivors
+                       if n in observable and n not in equivalent},
+        "unexplained_survivors": [n for n in survivors
+                                  if n not in equivalent and n not in observable],
         "not_covered": sorted(n for n, s in checked.items() if s == "no tests"),
     }
 
 
 def stale_equivalent(statuses: dict[str, str], equivalent: dict[str, str]) -> list[str]:
-    """Names judged equivalent that are not survivors of this run: killed now, or no longer
-    generated (the reference changed). Mutants this run did not check keep their verdict."""
+    """Names judged (equivalent, or observable) that are not survivors of this run: killed now,
+    or no longer generated (the reference changed). Mutants this run did not check keep their
+    verdict."""
     unchecked = ("not checked", "check was interrupted by user")
     return sorted(n for n in equivalent
                   if n not in statuses
@@ -195,7 +205,8 @@ def markdown(matrix: list[dict], mutmut: dict, scope: str, diffs: dict[str, str]
               "(listed below, outside the score).", ""]
     if mutmut.get("stale_equivalent"):
         out += ["### Stale equivalence verdicts", "",
-                "Listed in scripts/mutationlib/equivalent.txt but not survivors of this run "
+                "Listed in scripts/mutationlib/equivalent.txt or observable.txt but not "
+                "survivors of this run "
                 "(killed, or no longer generated): remove them.", "",
                 *(f"- `{name}`" for name in mutmut["stale_equivalent"]), ""]
     out += ["### Survivors", ""]
@@ -210,6 +221,14 @@ def markdown(matrix: list[dict], mutmut: dict, scope: str, diffs: dict[str, str]
     if mutmut["unexplained_survivors"]:
         out += ["**Not explained: a property should kill these.**", "",
                 *listed(mutmut["unexplained_survivors"])]
+    observed: dict[str, list[str]] = {}
+    for name, how in mutmut.get("observable", {}).items():
+        observed.setdefault(how, []).append(name)
+    if observed:
+        out += ["**A user can tell these apart; no property kills them yet** (counted as "
+                "survivors; scripts/mutationlib/observable.txt):", ""]
+    for how, names in observed.items():
+        out += [f"Observable ({len(names)}): {how}.", "", *listed(names)]
     by_reason: dict[str, list[str]] = {}
     for name, reason in mutmut["equivalent"].items():
         by_reason.setdefault(reason, []).append(name)
@@ -221,7 +240,8 @@ def markdown(matrix: list[dict], mutmut: dict, scope: str, diffs: dict[str, str]
     return "\n".join(out)
 
 
-def rejudge(report: dict, equivalent: dict[str, str]) -> dict:
+def rejudge(report: dict, equivalent: dict[str, str],
+            observable: dict[str, str] | None = None) -> dict:
     """The mutmut part of a committed report with today's equivalence verdicts, without running
     anything: its killed and timed-out mutants stay detected, its survivors are judged again."""
     old = report["mutmut"]
@@ -229,11 +249,12 @@ def rejudge(report: dict, equivalent: dict[str, str]) -> dict:
     detected_by_status = {s: n for s, n in old["counts"].items() if s in DETECTED}
     for status, count in detected_by_status.items():
         statuses.update({f"reference.{status}.#{i}": status for i in range(count)})
-    summary = summarise(statuses, equivalent)
+    summary = summarise(statuses, equivalent, observable)
     # The placeholder names carry no file: the per-file table is the run's own.
     return {**summary, "by_file": old["by_file"], "generated": old["generated"],
             "checked": old["checked"], "counts": old["counts"],
-            "stale_equivalent": sorted(set(equivalent) - set(old["survivors"]))}
+            "stale_equivalent": sorted(set(equivalent) | set(observable or {})
+                                       - set(old["survivors"]))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rejudge:
         report = json.loads((args.out / "mutation.json").read_text())
         matrix, diffs = report["matrix"], report["mutmut"]["survivor_diffs"]
-        mutmut = rejudge(report, read_equivalent())
+        mutmut = rejudge(report, read_equivalent(), read_equivalent(OBSERVABLE))
         args.scope = report["mutmut"]["scope"].split(REJUDGED)[0] + REJUDGED
     elif args.matrix is None or args.scope is None:
         parser.error("--matrix and --scope are required unless --rejudge")
@@ -255,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         committed = args.out / "mutation.json"
         earlier = json.loads(committed.read_text())["matrix"] if committed.is_file() else []
         matrix = read_matrix(args.matrix, earlier)
-        mutmut = summarise(read_mutmut(), read_equivalent())
+        mutmut = summarise(read_mutmut(), read_equivalent(), read_equivalent(OBSERVABLE))
         diffs = {name: mutmut_diff(name) for name in mutmut["survivors"]}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "mutation.json").write_text(json.dumps(
@@ -265,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
                                           encoding="utf-8")
     print(f"wrote {args.out / 'mutation.md'} and {args.out / 'mutation.json'}")
     if mutmut["stale_equivalent"]:
-        print(f"{len(mutmut['stale_equivalent'])} stale entries in {EQUIVALENT}: "
+        print(f"{len(mutmut['stale_equivalent'])} stale entries in {EQUIVALENT.name} or "
+              f"{OBSERVABLE.name}: "
               + ", ".join(mutmut["stale_equivalent"]), file=sys.stderr)
         return 1
     return 0
