@@ -186,6 +186,43 @@ def test_later_call_scores_orig_times_mask(prune, device, method, mode, data):
 _SCALING_NORMS = [n for n in NORMS if n not in (0, "fro")]
 
 
+@functools.cache
+def global_l1(base: type) -> type:
+    """A user's subclass of the implementation's L1Unstructured that declares PRUNING_TYPE
+    'global': composed again, it ranks all entries (COMPOSE-2), whatever its base does alone."""
+    return type("GlobalL1", (base,), {"PRUNING_TYPE": "global"})
+
+
+@pytest.mark.clause("COMPOSE-2")
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_a_subclass_composes_as_its_pruning_type_says(prune, device, data):
+    """GlobalL1(amount) on a pruned tensor: k from the amount over all entries, ranked on
+    orig * mask, where the entries pruned before score 0, below every remaining one (the drawn
+    values have no zero): the k - (entries pruned before) smallest remaining ones go."""
+    subject = data.draw(hh.subjects(device, min_dims=1), label="subject")
+    module, name = subject.module, subject.name
+    assume(bool(subject.param.detach().ne(0).all()))
+    steps = _start(subject)
+    steps += [a.source("module", name)
+              for a in data.draw(hh.applied_calls(prune, subject, 1, 2), label="earlier calls")]
+    before = measure.mask_or_ones(module, name).flatten().cpu()
+    numel = before.numel()
+    amount = data.draw(hh.amounts(numel), label="amount")
+    cls = global_l1(prune.L1Unstructured)
+    steps += ["GlobalL1 = type('GlobalL1', (prune.L1Unstructured,), {'PRUNING_TYPE': 'global'})",
+              f"GlobalL1.apply(module, {name!r}, amount={amount!r})"]
+    scores = (measure.original(module, name) * measure.mask_or_ones(module, name)).flatten()
+    cls.apply(module, name, amount=amount)
+    after = measure.mask_or_ones(module, name).flatten().cpu()
+    _, pruned = measure.newly_pruned(before, after, None)
+    remaining = before.ne(0)
+    expected = max(0, measure.expected_count(amount, numel) - int((~remaining).sum()))
+    what = f"entries pruned by the last call of\n{_text(steps)}\n(k counts all {numel} entries)"
+    ck.expect_equal(int(pruned.sum()), expected, "COMPOSE-2", what)
+    ck.expect_smallest_pruned(scores.abs().cpu(), remaining, pruned, "COMPOSE-2", what)
+
+
 def _reversed_ranks(values: list[float]) -> list[int]:
     """For each value, len(values) - its rank (lowest first, ties by index): 1..len(values),
     the largest number going to the smallest value."""
