@@ -303,6 +303,36 @@ def test_each_share_is_the_new_mask_in_the_masks_dtype(prune, device, method_nam
                               for s in targets.subjects])
     amount = data.draw(_amounts(targets.remaining()), label="amount")
     run = _run(prune, targets, method_name, amount, data.draw(hh.seeds(), label="seed"))
+    _expect_shares(prune, targets, run, dtype)
+
+
+@pytest.mark.clause("GLOBAL-5", "DEVICE-8")
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_shares_of_channels_last_masks_are_row_major(prune, device, data):
+    """Pruned Conv2d modules moved to channels_last, masks included (`module.to(memory_format=
+    torch.channels_last)`), then pruned together: each share is still the new mask, row-major."""
+    count = data.draw(st.integers(1, 3), label="modules")
+    dtype = data.draw(hh.dtypes(device), label="dtype")
+    subjects = [data.draw(hh.subjects(device, kinds=("Conv2d",), dtype=dtype), label=f"m{i}")
+                for i in range(count)]
+    labels = {id(s.module): f"m{i}" for i, s in enumerate(subjects)}
+    targets = hh.GlobalTargets(subjects, [], labels)
+    for s in subjects:
+        targets.earlier += [a.source(labels[id(s.module)], s.name)
+                            for a in data.draw(hh.applied_calls(prune, s, 1, 2),
+                                               label="earlier calls")]
+        s.module.to(memory_format=torch.channels_last)
+        targets.earlier.append(f"{labels[id(s.module)]}.to(memory_format=torch.channels_last)")
+    amount = data.draw(_amounts(targets.remaining()), label="amount")
+    run = _run(prune, targets, "L1Unstructured", amount, 0)
+    _expect_shares(prune, targets, run, dtype)
+
+
+def _expect_shares(prune: Any, targets: hh.GlobalTargets, run: GlobalRun,
+                   dtype: torch.dtype) -> None:
+    """GLOBAL-5: each tensor's recorded CustomFromMask holds its new mask, row-major, on its
+    device, in `dtype`."""
     for subject, after in zip(targets.subjects, run.after, strict=True):
         share = measure.history(prune, subject.module, subject.name)[-1].mask
         what = f"the mask of the CustomFromMask recorded for {targets.label(subject)} by\n" \
