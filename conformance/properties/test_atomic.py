@@ -23,6 +23,7 @@ from conformance import bad_user_code as bu
 from conformance import checks as ck
 from conformance import devices, measure, models
 from conformance import strategies as hh
+from conformance.bad_call import single
 
 
 def _cases(entries: list[bi.BadCall], atomic_clause: str) -> list:
@@ -143,3 +144,27 @@ def test_failed_global_rewiring_restores_an_lstm_forward(prune, device, data):
     ck.expect(torch.equal(lstm.forward().detach().nan_to_num(), expected.nan_to_num()),
               "ATOMIC-3", f"after the failed\n{what}\nthe LSTM's forward differs from the one "
                           "before the call")
+
+
+@pytest.mark.clause("ATOMIC-3", "COMPOSE-4")
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_failed_rewiring_keeps_a_containers_history(prune, device, data):
+    """A tensor pruned 2-3 times (its hook a PruningContainer) pruned again while a registration
+    hook refuses its new mask: the container keeps its history, the same method objects."""
+    subject = data.draw(hh.subjects(device, min_dims=0), label="subject")
+    steps = [f"m0 = {subject.source}"]
+    steps += [a.source("m0", subject.name)
+              for a in data.draw(hh.applied_calls(prune, subject, 2, 3), label="earlier calls")]
+    history = measure.history(prune, subject.module, subject.name)
+    call = data.draw(hh.calls(subject, importance_scores=False), label="call")
+    invocation = bu.with_failing_rewiring(single(subject, call), 0, subject.name)
+    what = "\n".join([*steps, invocation.source])
+    ck.expect_rejected_unchanged(subject.module, lambda: invocation.run(prune), bu.UserHookError,
+                                 "ATOMIC-3", what, "ATOMIC-3")
+    seen = measure.history(prune, subject.module, subject.name)
+    ck.expect(len(seen) == len(history) and all(a is b for a, b in zip(seen, history,
+                                                                       strict=True)),
+              "ATOMIC-3", f"after the failed\n{what}\nthe history is "
+                          f"{[type(m).__name__ for m in seen]}, was "
+                          f"{[type(m).__name__ for m in history]}")
