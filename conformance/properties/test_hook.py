@@ -113,6 +113,43 @@ def test_forward_applies_the_current_orig_and_mask(prune, device, data):
     expect_forward_sees(f"with torch.no_grad(): module.{name}_mask.copy_(...)  # an edited mask")
 
 
+@pytest.mark.clause("HOOK-2", "REPARAM-2", "REMOVE-1")
+@pytest.mark.parametrize("mask_dtype", [torch.bool, torch.float64], ids=str)
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_a_mask_replaced_in_another_dtype_acts_in_the_parameters_dtype(prune, device, mask_dtype,
+                                                                       data):
+    """A user replaces `<name>_mask` by a 0/1 tensor of another dtype (a bool mask saves
+    memory): forward sets `module.<name>` to orig * mask in the parameter's dtype, a later call
+    stores its mask in the parameter's dtype, and remove leaves the parameter's dtype."""
+    subject = data.draw(hh.subjects(device, min_dims=0), label="subject")
+    module, name = subject.module, subject.name
+    steps = [f"module = {subject.source}"]
+    steps += [a.source(name=name)
+              for a in data.draw(hh.applied_calls(prune, subject, 1, 2), label="calls")]
+    orig = module._parameters[f"{name}_orig"]
+    bits = data.draw(st.lists(st.booleans(), min_size=orig.numel(), max_size=orig.numel()),
+                     label="replaced mask")
+    replaced = torch.tensor(bits, dtype=mask_dtype, device=orig.device).reshape(orig.shape)
+    setattr(module, f"{name}_mask", replaced)
+    steps += [f"module.{name}_mask = torch.tensor(..., dtype={mask_dtype})", "module(inputs)"]
+    subject.forward()
+    seen = getattr(module, name).detach()
+    what = "\n".join(steps)
+    ck.expect_equal(seen.dtype, orig.dtype, "HOOK-2", f"dtype of module.{name} after\n{what}")
+    expected = (orig.detach() * replaced.to(orig.dtype)).nan_to_num()
+    ck.expect(torch.equal(seen.nan_to_num(), expected), "HOOK-2",
+              f"module.{name} is not orig * mask after\n{what}")
+    call = data.draw(hh.calls(subject), label="later call")
+    call(prune, module, name)
+    steps.append(call.source(name=name))
+    ck.expect_binary_mask(module._buffers[f"{name}_mask"], orig, "REPARAM-2")
+    prune.remove(module, name)
+    steps.append(f"prune.remove(module, {name!r})")
+    ck.expect_equal(module._parameters[name].dtype, orig.dtype, "REMOVE-1",
+                    f"dtype of {name} after\n" + "\n".join(steps))
+
+
 @pytest.mark.clause("HOOK-3")
 @pytest.mark.parametrize("method", ALL_METHODS, ids=method_ids(ALL_METHODS))
 @hh.fewer_examples(4)
