@@ -207,6 +207,39 @@ def test_global_keeps_every_tensor_on_its_device(prune, device, data):
         _expect_on(device, s, f"of m{i} after global_unstructured(amount={amount!r})")
 
 
+@pytest.mark.clause("DEVICE-1", "CUSTOM-1")
+@pytest.mark.parametrize("state", ["fresh", "pruned"])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_a_users_mask_made_on_the_cpu_is_moved_to_the_parameters_device(prune, device, state,
+                                                                        data):
+    """A user's method that builds its mask with `torch.ones(t.shape)` (on the CPU, whatever the
+    parameter's device): the stored mask is on the parameter's device. On a CPU run the module
+    is moved to `meta` first, so that the mask's device is another one there too."""
+    subject = data.draw(hh.subjects(device, min_dims=0), label="subject")
+    module, name = subject.module, subject.name
+    steps = [f"module = {subject.source}"]
+    if state == "pruned":
+        steps += [a.source(name=name) for a in data.draw(hh.applied_calls(prune, subject, 1, 2),
+                                                         label="earlier calls")]
+    target = torch.device("meta") if device.type == "cpu" else device
+    if target != device:
+        module.to(target)
+        steps.append("module.to('meta')")
+
+    class OnesOnTheCpu(prune.BasePruningMethod):
+        PRUNING_TYPE = "global"
+
+        def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+            return torch.ones(t.shape, device="cpu")
+
+    OnesOnTheCpu.apply(module, name)
+    steps.append(f"OnesOnTheCpu.apply(module, {name!r})  # returns torch.ones(t.shape)")
+    mask = module._buffers[f"{name}_mask"]
+    ck.expect_on_device(mask, target, "DEVICE-1", f"device of module.{name}_mask after\n"
+                        + "\n".join(steps))
+
+
 # --- DEVICE-2: every float dtype ---------------------------------------------------------------
 
 @pytest.mark.clause("DEVICE-2")
