@@ -22,6 +22,7 @@ from conformance.registry import Call, Method
 MISSING_NAME = "no_such_tensor"
 NONE_NAME = "none_tensor"
 NOT_A_TENSOR_NAME = "not_a_tensor"
+BUFFER_NAME = "a_buffer"
 SPARE_NAME = "spare"
 
 

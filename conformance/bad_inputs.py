@@ -29,6 +29,7 @@ from conformance import bad_user_code as bu
 from conformance import measure, models
 from conformance import strategies as hh
 from conformance.bad_call import (
+    BUFFER_NAME,
     MISSING_NAME,
     NONE_NAME,
     NOT_A_TENSOR_NAME,
@@ -202,6 +203,9 @@ BAD_CALLS: tuple[BadCall, ...] = (
     _name_entry("none-tensor", TypeError, NONE_NAME, register_none("module")),
     _name_entry("not-a-tensor", TypeError, NOT_A_TENSOR_NAME,
                 f"module.{NOT_A_TENSOR_NAME} = 0.5"),
+    _name_entry("buffer-name", TypeError, BUFFER_NAME,
+                f"module.register_buffer({BUFFER_NAME!r}, next(module.parameters()).detach()"
+                ".clone())"),
     _name_entry("name-not-a-str", TypeError, 5),  # type: ignore[arg-type]
     _not_a_module_entry(),
     *(_scores_entry(m, kind) for m in _SCORED for kind in ("not_a_tensor", "shape", "device")),
