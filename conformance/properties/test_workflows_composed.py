@@ -88,6 +88,36 @@ def test_the_parameter_a_parametrization_computes_from_is_pruned_like_any_other(
                f"{what}\nmodule(x) against the unpruned module holding that {name}")
 
 
+@pytest.mark.clause("WORKFLOW-10")
+@hh.fewer_examples(2)
+@given(data=st.data())
+def test_the_other_tensors_of_a_parametrized_module_prune_like_any(prune, device, data):
+    """One tensor of a module parametrized, another pruned: the call is no WORKFLOW-9 rejection,
+    and the pruned tensor is reparametrized as any (REPARAM-1, REPARAM-2)."""
+    subject, scaled, lines = _parametrized_subject(device, data)
+    module = subject.module
+    names = [n for n, _ in module.named_parameters(recurse=False)]
+    if len(names) < 2:
+        return  # a module with one tensor has no other to prune
+    parametrized = data.draw(st.sampled_from(names), label="parametrized tensor")
+    other = data.draw(st.sampled_from([n for n in names if n != parametrized]),
+                      label="pruned tensor")
+    parametrize.register_parametrization(module, parametrized, scaled)
+    target = models.Subject(module, other, subject.inputs, subject.source)
+    call = data.draw(hh.calls(target, importance_scores=False), label="call")
+    lines += [f"parametrize.register_parametrization(module, {parametrized!r}, "
+              f"wf.Scaled({scaled.factor}))", call.source(name=other)]
+    what = "\n".join(lines)
+    try:
+        call(prune, module, other)
+    except Exception as exc:
+        ck.fail("WORKFLOW-10", f"{what}\nraised {type(exc).__name__}: {exc}")
+    ck.expect(isinstance(module._parameters.get(f"{other}_orig"), nn.Parameter)
+              and f"{other}_mask" in module._buffers
+              and parametrize.is_parametrized(module, parametrized), "WORKFLOW-10",
+              f"{what}\nmust reparametrize {other} and leave {parametrized} parametrized")
+
+
 @pytest.mark.clause("WORKFLOW-11")
 @hh.fewer_examples(2)
 @given(data=st.data())
