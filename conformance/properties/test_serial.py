@@ -158,6 +158,23 @@ def test_whole_module_round_trips(prune, device, how, data):
                         f"{what}\nprune.remove(loaded, {name!r}): {name}")
 
 
+def _expect_attribute_computed_from(module: nn.Module, name: str, what: str) -> None:
+    """module.<name> is computed from the module's own <name>_orig, as after a forward
+    (REPARAM-3): a loss summing it reaches <name>_orig.grad, which is then the mask."""
+    orig = module._parameters[f"{name}_orig"]
+    if not orig.requires_grad:
+        return
+    orig.grad = None
+    attribute = getattr(module, name)
+    if attribute.requires_grad:
+        attribute.float().sum().backward()
+    seen, mask = orig.grad, module._buffers[f"{name}_mask"]
+    ck.expect(seen is not None and torch.equal(seen.ne(0), mask.ne(0)), "SERIAL-3",
+              f"{what}\nmust reach {name}_orig.grad (the copy's own) as the mask, saw "
+              f"{'no gradient' if seen is None else 'another gradient'}")
+    orig.grad = None
+
+
 @pytest.mark.clause("SERIAL-3")
 @given(data=st.data())
 def test_deepcopy_is_an_independent_pruned_module(prune, device, data):
@@ -172,6 +189,8 @@ def test_deepcopy_is_an_independent_pruned_module(prune, device, data):
         copied = copy.deepcopy(module)
     except Exception as exc:
         ck.fail("SERIAL-3", f"{what} raised {type(exc).__name__}: {exc}")
+    _expect_attribute_computed_from(copied, name, f"{what}\ncopied.{name}.sum().backward()"
+                                                  f"  # before any forward of the copy")
     _expect_same_pruning(copied, module, subject, prune, "SERIAL-3", what)
     ck.expect(copied._parameters[f"{name}_orig"] is not module._parameters[f"{name}_orig"]
               and not set(map(id, measure.history(prune, copied, name)))

@@ -19,8 +19,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance import capabilities, measure, models
 from conformance import checks as ck
-from conformance import measure, models
 from conformance import strategies as hh
 from conformance.registry import (
     METHODS,
@@ -466,3 +466,27 @@ def test_integer_importance_scores_are_normed_exactly(prune, device, n, data):
     ck.expect_smallest_pruned(norms, torch.ones_like(pruned), pruned, "STRUCT-2",
                               f"channels along dim {dim}, by the norms of the integer scores; "
                               f"{what}", unit="channel")
+
+
+@pytest.mark.clause("STRUCT-2")
+@pytest.mark.parametrize(("dtype", "bump"), [(torch.float16, 2.0**-10), (torch.bfloat16, 2.0**-7)],
+                         ids=["float16", "bfloat16"])
+@hh.fewer_examples(4)
+@given(data=st.data())
+def test_low_precision_norms_are_compared_in_float32(prune, device, dtype, bump, data):
+    """Two channels of ones, the first with one entry raised by an ulp: their L1 norms differ in
+    float32 but round to one value in the tensor's dtype, where the tie rule would prune the
+    first. The second, of smaller norm, must go."""
+    problem = capabilities.dtype_problem(device, dtype)
+    if problem:
+        pytest.skip(problem)
+    entries = data.draw(st.integers(8, 16), label="entries per channel")
+    values = torch.ones(2, entries, dtype=torch.float64)
+    values[0, data.draw(st.integers(0, entries - 1), label="raised entry")] += bump
+    module = models.holder_of(values.to(device=device, dtype=dtype)).module
+    prune.ln_structured(module, "weight", amount=1, n=1, dim=0)
+    what = (f"module = Holder holding {python_literal(values.to(dtype))}\n"
+            f"prune.ln_structured(module, 'weight', amount=1, n=1, dim=0)")
+    kept = measure.alive_channels(measure.mask_or_ones(module, "weight"), 0).cpu()
+    ck.expect_equal(kept.tolist(), [True, False], "STRUCT-2",
+                    f"channels kept (the norms compared in float32) after\n{what}\n")
