@@ -108,7 +108,7 @@ def global_scores(kind: str) -> BadCall:
             bad = good.to(other_device(param.device))
             scores, names = {pairs[index]: bad}, (bad.device,)
         else:
-            scores = [good]
+            scores, names = [good], ("importance_scores", "list")  # the type it was given
         return global_invocation(subjects, pairs, method_name, kwargs, scores, names)
 
     return global_entry(f"scores-{kind}", error, clause, make)

@@ -384,7 +384,7 @@ def _not_a_dict(kind: str, targets: hh.GlobalTargets) -> object:
     return [((subject.module, subject.name), scores)]  # what dict(...) would take
 
 
-@pytest.mark.clause("GLOBAL-6")
+@pytest.mark.clause("GLOBAL-6", "ERRORS-4")
 @pytest.mark.parametrize("kind", ["LnStructured", "RandomStructured", "CustomFromMask",
                                   "no-PRUNING_TYPE", "not-a-BasePruningMethod", "scores-tensor",
                                   "scores-list", "scores-list-of-items"])
@@ -402,10 +402,13 @@ def test_other_method_types_and_non_dict_scores_are_rejected(prune, device, kind
         method, kwargs = _other_method(prune, kind, targets.subjects[0].param)
         what = f"pruning_method {kind} (PRUNING_TYPE {getattr(method, 'PRUNING_TYPE', None)!r})"
     modules = nn.ModuleList(s.module for s in targets.subjects)
-    ck.expect_rejected_unchanged(
+    source = (f"{targets!r}\nprune.global_unstructured({targets.pairs_source()}, ...) "
+              f"with {what}")
+    exc = ck.expect_rejected_unchanged(
         modules, lambda: prune.global_unstructured(targets.pairs, method, **kwargs), TypeError,
-        "GLOBAL-6", f"{targets!r}\nprune.global_unstructured({targets.pairs_source()}, ...) "
-                    f"with {what}", atomic_clause="GLOBAL-6")
+        "GLOBAL-6", source, atomic_clause="GLOBAL-6")
+    if kind == "not-a-BasePruningMethod":
+        ck.expect_message_names(exc, method.__name__, "ERRORS-4", source)
 
 
 def _iterable(kind: str, pairs: list[tuple[nn.Module, str]]) -> object:
