@@ -309,7 +309,7 @@ def test_broken_user_method_on_a_pruned_tensor_is_named(prune, device, kind, pru
     broken = bu.broken_method(prune, kind, pruning_type)
     error, names = bu.BROKEN_METHODS[kind][:2]
     exc = ck.expect_rejected_unchanged(module, lambda: broken.apply(module, name), error,
-                                       "CUSTOM-7", "\n".join(steps))
+                                       "CUSTOM-7", "\n".join(steps), "CUSTOM-7")
     for value in names:
         ck.expect_message_names(exc, value, "ERRORS-4", "\n".join(steps))
 

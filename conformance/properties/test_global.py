@@ -102,13 +102,13 @@ def _expect_count(run: GlobalRun, amount: object, clause: str) -> None:
 
 
 def _prune_earlier(prune: Any, targets: hh.GlobalTargets, data: st.DataObject,
-                   mode: str = hh.DISTINCT) -> None:
-    """Each tensor of targets drawn with `earlier=False` pruned by 0-2 calls, as global_targets
-    would have, after the property set the modules up."""
+                   mode: str = hh.DISTINCT, min_calls: int = 0) -> None:
+    """Each tensor of targets drawn with `earlier=False` pruned by min_calls-2 calls, as
+    global_targets would have (0-2), after the property set the modules up."""
     for s in targets.subjects:
-        targets.earlier += [a.source(targets.labels[id(s.module)], s.name)
-                            for a in data.draw(hh.applied_calls(prune, s, 0, 2, mode=mode),
-                                               label="earlier calls")]
+        calls = data.draw(hh.applied_calls(prune, s, min_calls, 2, mode=mode),
+                          label="earlier calls")
+        targets.earlier += [a.source(targets.labels[id(s.module)], s.name) for a in calls]
 
 
 @pytest.mark.clause("GLOBAL-1", "GLOBAL-3", "REPARAM-5")
@@ -230,9 +230,10 @@ def test_importance_scores_dict_scores_its_tensors(prune, device, data):
     implementation that ignores the scores prunes the entries they keep), the others by their
     own values, all against one threshold. Or integer scores for every tensor, ranked as
     integers (SELECT-5): no score is NaN, so the entries pruned earlier cannot be set aside as
-    NaN scores; the ranking must leave them out."""
-    targets = data.draw(hh.global_targets(prune, device), label="targets")
+    NaN scores; the ranking must leave them out (every tensor is pruned before then)."""
     integers = data.draw(st.booleans(), label="integer scores for every tensor")
+    targets = data.draw(hh.global_targets(prune, device, earlier=False), label="targets")
+    _prune_earlier(prune, targets, data, min_calls=1 if integers else 0)
     chosen = [True] * len(targets.subjects) if integers else data.draw(
         st.lists(st.booleans(), min_size=len(targets.subjects), max_size=len(targets.subjects)),
         label="scored tensors")

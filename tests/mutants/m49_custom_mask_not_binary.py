@@ -12,7 +12,7 @@ from _derive import export
 
 AREA, CLAUSE = 'CUSTOM', 'CUSTOM-4'
 FILE = 'methods.py'
-OLD = 'return default_mask * (self.mask != 0)'
-NEW = 'return default_mask * self.mask'
+OLD = 'return (default_mask * (self.mask != 0)).contiguous()'
+NEW = 'return (default_mask * self.mask).contiguous()'
 
 globals().update(export(__file__, FILE, OLD, NEW))
