@@ -448,8 +448,18 @@ def global_targets(
     for s in chosen:
         labels.setdefault(id(s.module), f"m{len(labels)}")
     done: list[str] = []
-    for s in chosen if earlier else ():
-        done += [a.source(labels[id(s.module)], s.name)
-                 for a in draw(applied_calls(prune, s, 0, 2, mode=mode), label="earlier calls")]
+    if earlier:
+        prune_earlier(draw, prune, chosen, labels, done, mode=mode)
     order = draw(st.permutations(chosen), label="order of the pairs")
     return GlobalTargets(list(order), done, labels)
+
+
+def prune_earlier(draw: st.DrawFn, prune: Any, subjects: list[models.Subject],
+                  labels: dict[int, str], done: list[str], *, min_calls: int = 0,
+                  mode: str = DISTINCT) -> None:
+    """Each subject pruned by min_calls-2 valid calls (global_targets' earlier calls, or a
+    property's after it set the modules up), their source appended to `done`."""
+    for s in subjects:
+        done += [a.source(labels[id(s.module)], s.name)
+                 for a in draw(applied_calls(prune, s, min_calls, 2, mode=mode),
+                               label="earlier calls")]

@@ -103,12 +103,10 @@ def _expect_count(run: GlobalRun, amount: object, clause: str) -> None:
 
 def _prune_earlier(prune: Any, targets: hh.GlobalTargets, data: st.DataObject,
                    mode: str = hh.DISTINCT, min_calls: int = 0) -> None:
-    """Each tensor of targets drawn with `earlier=False` pruned by min_calls-2 calls, as
-    global_targets would have (0-2), after the property set the modules up."""
-    for s in targets.subjects:
-        calls = data.draw(hh.applied_calls(prune, s, min_calls, 2, mode=mode),
-                          label="earlier calls")
-        targets.earlier += [a.source(targets.labels[id(s.module)], s.name) for a in calls]
+    """The earlier calls of targets drawn with `earlier=False`, made after the property set the
+    modules up."""
+    hh.prune_earlier(data.draw, prune, targets.subjects, targets.labels, targets.earlier,
+                     min_calls=min_calls, mode=mode)
 
 
 @pytest.mark.clause("GLOBAL-1", "GLOBAL-3", "REPARAM-5")
@@ -319,10 +317,8 @@ def test_shares_of_channels_last_masks_are_row_major(prune, device, data):
                 for i in range(count)]
     labels = {id(s.module): f"m{i}" for i, s in enumerate(subjects)}
     targets = hh.GlobalTargets(subjects, [], labels)
+    _prune_earlier(prune, targets, data, min_calls=1)
     for s in subjects:
-        targets.earlier += [a.source(labels[id(s.module)], s.name)
-                            for a in data.draw(hh.applied_calls(prune, s, 1, 2),
-                                               label="earlier calls")]
         s.module.to(memory_format=torch.channels_last)
         targets.earlier.append(f"{labels[id(s.module)]}.to(memory_format=torch.channels_last)")
     amount = data.draw(_amounts(targets.remaining()), label="amount")
