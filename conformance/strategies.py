@@ -460,6 +460,14 @@ def prune_earlier(draw: st.DrawFn, prune: Any, subjects: list[models.Subject],
     """Each subject pruned by min_calls-2 valid calls (global_targets' earlier calls, or a
     property's after it set the modules up), their source appended to `done`."""
     for s in subjects:
-        done += [a.source(labels[id(s.module)], s.name)
-                 for a in draw(applied_calls(prune, s, min_calls, 2, mode=mode),
-                               label="earlier calls")]
+        done += pruned_by_calls(draw, prune, s, min_calls, 2, labels[id(s.module)], mode=mode)
+
+
+def pruned_by_calls(draw: st.DrawFn, prune: Any, subject: models.Subject, min_calls: int,
+                    max_calls: int, module: str = "module", *, mode: str = DISTINCT,
+                    ) -> list[str]:
+    """The subject pruned by min..max valid calls (applied_calls); their source, the module
+    named `module`."""
+    return [a.source(module, subject.name)
+            for a in draw(applied_calls(prune, subject, min_calls, max_calls, mode=mode),
+                          label="earlier calls")]

@@ -154,8 +154,7 @@ def test_failed_rewiring_keeps_a_containers_history(prune, device, data):
     hook refuses its new mask: the container keeps its history, the same method objects."""
     subject = data.draw(hh.subjects(device, min_dims=0), label="subject")
     steps = [f"m0 = {subject.source}"]
-    steps += [a.source("m0", subject.name)
-              for a in data.draw(hh.applied_calls(prune, subject, 2, 3), label="earlier calls")]
+    steps += hh.pruned_by_calls(data.draw, prune, subject, 2, 3, "m0")
     history = measure.history(prune, subject.module, subject.name)
     call = data.draw(hh.calls(subject, importance_scores=False), label="call")
     invocation = bu.with_failing_rewiring(single(subject, call), 0, subject.name)

@@ -204,8 +204,7 @@ def test_a_subclass_composes_as_its_pruning_type_says(prune, device, data):
     module, name = subject.module, subject.name
     assume(bool(subject.param.detach().ne(0).all()))
     steps = _start(subject)
-    steps += [a.source("module", name)
-              for a in data.draw(hh.applied_calls(prune, subject, 1, 2), label="earlier calls")]
+    steps += hh.pruned_by_calls(data.draw, prune, subject, 1, 2)
     before = measure.mask_or_ones(module, name).flatten().cpu()
     numel = before.numel()
     amount = data.draw(hh.amounts(numel), label="amount")

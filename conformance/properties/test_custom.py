@@ -302,8 +302,7 @@ def test_broken_user_method_on_a_pruned_tensor_is_named(prune, device, kind, pru
     subject = data.draw(hh.subjects(device, min_dims=min_dims), label="subject")
     module, name = subject.module, subject.name
     steps = [f"module = {subject.source}"]
-    steps += [a.source("module", name)
-              for a in data.draw(hh.applied_calls(prune, subject, 1, 2), label="earlier calls")]
+    steps += hh.pruned_by_calls(data.draw, prune, subject, 1, 2)
     steps += [bu.broken_method_source(kind, pruning_type),
               f"{bu.BROKEN_METHOD}.apply(module, {name!r})"]
     broken = bu.broken_method(prune, kind, pruning_type)

@@ -220,8 +220,7 @@ def test_a_users_mask_made_on_the_cpu_is_moved_to_the_parameters_device(prune, d
     module, name = subject.module, subject.name
     steps = [f"module = {subject.source}"]
     if state == "pruned":
-        steps += [a.source(name=name) for a in data.draw(hh.applied_calls(prune, subject, 1, 2),
-                                                         label="earlier calls")]
+        steps += hh.pruned_by_calls(data.draw, prune, subject, 1, 2)
     target = torch.device("meta") if device.type == "cpu" else device
     if target != device:
         module.to(target)

@@ -125,8 +125,7 @@ def test_a_mask_replaced_in_another_dtype_acts_in_the_parameters_dtype(prune, de
     subject = data.draw(hh.subjects(device, min_dims=0), label="subject")
     module, name = subject.module, subject.name
     steps = [f"module = {subject.source}"]
-    steps += [a.source(name=name)
-              for a in data.draw(hh.applied_calls(prune, subject, 1, 2), label="calls")]
+    steps += hh.pruned_by_calls(data.draw, prune, subject, 1, 2)
     orig = module._parameters[f"{name}_orig"]
     bits = data.draw(st.lists(st.booleans(), min_size=orig.numel(), max_size=orig.numel()),
                      label="replaced mask")
